@@ -1,0 +1,5 @@
+// PLACEHOLDER: `spillway models` is not built yet; its issue replaces this file.
+export async function run(_args: string[]): Promise<number> {
+  process.stderr.write('spillway models: not built yet (placeholder)\n');
+  return 1;
+}

@@ -1,0 +1,176 @@
+import { z } from 'zod';
+import { Duration, Rate } from './units.ts';
+
+/**
+ * The capacity policy ops edit in policies/*.yaml. This one schema validates the files, types the
+ * code, and is exported as policies/policy.schema.json for editors (`spillway policy schema`).
+ * Every field has a default so a file may override only what it changes.
+ */
+
+const Fraction = z.number().min(0).max(1);
+
+export const BrownoutStep = z
+  .object({
+    passes: z.number().int().min(1).optional().describe('Decode passes to run at this step'),
+    maxSize: z
+      .string()
+      .regex(/^\d{2,4}x\d{2,4}$/)
+      .optional()
+      .describe('Largest size rendered at this step'),
+    partialImages: z.number().int().min(0).max(3).optional().describe('Cap on streamed partial images'),
+    edits: z.boolean().default(true).describe('Whether edits are still admitted at this step'),
+  })
+  .strict();
+export type BrownoutStep = z.infer<typeof BrownoutStep>;
+
+export const TierPolicy = z
+  .object({
+    priority: z.number().int().min(0).describe('Higher is served first and shed last'),
+    weight: z.number().positive().describe('Share of worker pulls when several tiers wait'),
+    minShare: Fraction.default(0.05).describe(
+      'Least share of pulls this tier keeps under load (0 = may starve)',
+    ),
+    maxWait: Duration.describe('Longest a job may wait in the queue before it is refused or expires'),
+    syncWait: Duration.describe('Longest a synchronous request is held open'),
+    rateLimit: Rate.describe('Requests per account'),
+    burst: z
+      .number()
+      .int()
+      .min(1)
+      .default(10)
+      .describe('Requests an account may make at once above its rate'),
+    maxConnections: z.number().int().min(1).default(16).describe('Open sync/stream requests per account'),
+    brownout: z
+      .array(BrownoutStep)
+      .default([])
+      .describe('Degradation steps, mildest first, applied before refusing'),
+  })
+  .strict();
+export type TierPolicy = z.infer<typeof TierPolicy>;
+
+export const LanePolicy = z
+  .object({
+    share: Fraction.describe('Share of capacity this lane is guaranteed (bulkhead)'),
+  })
+  .strict();
+
+export const OperationPolicy = z
+  .object({
+    cost: z.number().positive().describe('Cost units; a 1024x1024 generation is 1'),
+  })
+  .strict();
+
+export const ModelPolicy = z
+  .object({
+    name: z.string().min(1),
+    sizes: z.array(z.string().regex(/^\d{2,4}x\d{2,4}$/)).min(1),
+    defaultSize: z.string().regex(/^\d{2,4}x\d{2,4}$/),
+    passes: z.number().int().min(1).max(8).describe('Decode passes at full quality'),
+  })
+  .strict();
+
+export const RolloutGate = z
+  .object({
+    feature: z.enum(['generate', 'edit', 'stream', 'sync']),
+    tier: z.string(),
+    enabled: z.boolean().default(true),
+    percent: z.number().min(0).max(100).default(100).describe('Share of accounts let in, by stable hash'),
+    startAt: z.iso.datetime({ offset: true }).optional().describe('Closed before this instant'),
+  })
+  .strict();
+export type RolloutGate = z.infer<typeof RolloutGate>;
+
+export const SaturationTargets = z
+  .object({
+    gpuUtilization: Fraction.default(0.95).describe('Busy slots / total slots the controller aims at'),
+    passLatencyRatio: z
+      .number()
+      .min(1)
+      .default(3)
+      .describe('Pass latency over its idle baseline considered saturated'),
+    storeLatency: Duration.prefault('50ms'),
+    authLatency: Duration.prefault('100ms'),
+    authErrorRate: Fraction.default(0.05),
+    blobLatency: Duration.prefault('200ms'),
+    signalMaxAge: Duration.prefault('5s').describe('A signal older than this counts as unknown'),
+  })
+  .strict();
+
+export const ControlPolicy = z
+  .object({
+    law: z.enum(['aimd', 'gradient']).default('aimd'),
+    interval: Duration.prefault('1s'),
+    ttl: Duration.prefault('10s').describe('Gateways fall back to static limits when the state is older'),
+    aimd: z
+      .object({ increase: z.number().positive().default(0.1), decrease: z.number().gt(0).lt(1).default(0.7) })
+      .strict()
+      .default({ increase: 0.1, decrease: 0.7 }),
+    gradient: z
+      .object({ gain: z.number().positive().default(0.5), smoothing: Fraction.default(0.2) })
+      .strict()
+      .default({ gain: 0.5, smoothing: 0.2 }),
+  })
+  .strict();
+
+export const SignupPolicy = z
+  .object({
+    perClient: Rate.prefault('5/h').describe('Sign-ups per client address'),
+    global: Rate.prefault('300/s').describe('Sign-ups across all gateways'),
+    tier: z.string().default('free'),
+    lane: z.string().default('chat'),
+  })
+  .strict();
+
+export const GatewayLimits = z
+  .object({
+    maxBodyBytes: z.number().int().positive().default(1_048_576),
+    maxPromptChars: z.number().int().positive().default(32_000),
+    maxImageBytes: z.number().int().positive().default(8_388_608),
+    maxImageDimension: z.number().int().positive().default(2048),
+    maxParts: z.number().int().positive().default(16),
+    headersTimeout: Duration.prefault('10s'),
+    requestTimeout: Duration.prefault('30s'),
+    idempotencyTtl: Duration.prefault('24h'),
+    urlTtl: Duration.prefault('1h'),
+  })
+  .strict();
+
+export const PolicyFile = z
+  .object({
+    models: z
+      .object({ default: z.string(), available: z.array(ModelPolicy).min(1) })
+      .strict()
+      .optional(),
+    tiers: z.record(z.string(), TierPolicy).optional(),
+    lanes: z.record(z.string(), LanePolicy).optional(),
+    operations: z.object({ generate: OperationPolicy, edit: OperationPolicy }).strict().optional(),
+    rollout: z.array(RolloutGate).optional(),
+    saturation: SaturationTargets.optional(),
+    control: ControlPolicy.optional(),
+    signup: SignupPolicy.optional(),
+    /** Static per lane × tier rates gateways use when the controller's state is stale or absent. */
+    fallback: z.record(z.string(), z.record(z.string(), Rate)).optional(),
+    limits: GatewayLimits.optional(),
+  })
+  .strict();
+
+/** A merged, complete policy: what the services run on. */
+export const Policy = PolicyFile.required().extend({
+  saturation: SaturationTargets.prefault({}),
+  control: ControlPolicy.prefault({}),
+  signup: SignupPolicy.prefault({}),
+  limits: GatewayLimits.prefault({}),
+  rollout: z.array(RolloutGate).default([]),
+  fallback: z.record(z.string(), z.record(z.string(), Rate)).default({}),
+});
+export type Policy = z.infer<typeof Policy>;
+export type PolicyInput = z.input<typeof Policy>;
+
+/** The active policy plus its identity, as services hold it. */
+export interface ActivePolicy {
+  policy: Policy;
+  /** Content hash of the merged files: published with every admission state. */
+  version: string;
+  files: { path: string; sha256: string }[];
+  loadedAt: number;
+}

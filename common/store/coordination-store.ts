@@ -1,0 +1,36 @@
+import type { AdmissionState, SignalReport } from '../contracts/index.ts';
+
+export interface Lease {
+  held: boolean;
+  holder: string | null;
+  /** Grows each time the lease changes hands; publications carry it as their fence. */
+  epoch: number;
+  expiresAt: number;
+}
+
+/**
+ * What services share to coordinate: the leader lease, the published admission state, the
+ * saturation signals, and the global token buckets that make admission global across gateways.
+ * Implementations: RedisCoordinationStore, MemoryCoordinationStore.
+ */
+export interface CoordinationStore {
+  /** Acquires the lease if free or expired, renews it if held by `holder`. */
+  acquireLease(name: string, holder: string, ttlMs: number, now: number): Promise<Lease>;
+  releaseLease(name: string, holder: string): Promise<void>;
+  /** Publishes unless a publication with a higher epoch exists (a deposed leader is refused). */
+  publishAdmission(state: AdmissionState): Promise<boolean>;
+  readAdmission(): Promise<AdmissionState | null>;
+  reportSignal(signal: SignalReport, ttlMs: number): Promise<void>;
+  readSignals(): Promise<SignalReport[]>;
+  /**
+   * Global token bucket: takes `cost` tokens from `bucket` refilled at `ratePerSec` up to
+   * `burst`. Returns whether they were taken, and if not, how long until they would be.
+   */
+  takeTokens(
+    bucket: string,
+    cost: number,
+    ratePerSec: number,
+    burst: number,
+    now: number,
+  ): Promise<{ ok: boolean; waitMs: number }>;
+}

@@ -1,0 +1,19 @@
+import type { Account } from '../contracts/index.ts';
+import type { AccountStore } from './account-store.ts';
+
+export class MemoryAccountStore implements AccountStore {
+  private readonly byHash = new Map<string, Account>();
+
+  async put(keyHash: string, account: Account) {
+    this.byHash.set(keyHash, structuredClone(account));
+  }
+
+  async byKeyHash(keyHash: string) {
+    const a = this.byHash.get(keyHash);
+    return a ? structuredClone(a) : null;
+  }
+
+  async revoke(keyHash: string) {
+    return this.byHash.delete(keyHash);
+  }
+}

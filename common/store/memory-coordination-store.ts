@@ -1,0 +1,61 @@
+import type { AdmissionState, SignalReport } from '../contracts/index.ts';
+import { type BucketState, takeFromBucket } from '../token-bucket.ts';
+import type { CoordinationStore, Lease } from './coordination-store.ts';
+
+export class MemoryCoordinationStore implements CoordinationStore {
+  private readonly leases = new Map<string, { holder: string; epoch: number; expiresAt: number }>();
+  private readonly epochs = new Map<string, number>();
+  private admission: AdmissionState | null = null;
+  private readonly signals = new Map<string, { signal: SignalReport; expiresAt: number }>();
+  private readonly buckets = new Map<string, BucketState>();
+
+  async acquireLease(name: string, holder: string, ttlMs: number, now: number): Promise<Lease> {
+    const cur = this.leases.get(name);
+    if (cur && cur.expiresAt > now && cur.holder !== holder) {
+      return { held: false, holder: cur.holder, epoch: cur.epoch, expiresAt: cur.expiresAt };
+    }
+    const epoch =
+      cur && cur.holder === holder && cur.expiresAt > now ? cur.epoch : (this.epochs.get(name) ?? 0) + 1;
+    this.epochs.set(name, epoch);
+    const lease = { holder, epoch, expiresAt: now + ttlMs };
+    this.leases.set(name, lease);
+    return { held: true, ...lease };
+  }
+
+  async releaseLease(name: string, holder: string) {
+    if (this.leases.get(name)?.holder === holder) this.leases.delete(name);
+  }
+
+  async publishAdmission(state: AdmissionState) {
+    if (this.admission && this.admission.epoch > state.epoch) return false;
+    this.admission = structuredClone(state);
+    return true;
+  }
+
+  async readAdmission() {
+    return this.admission ? structuredClone(this.admission) : null;
+  }
+
+  async reportSignal(signal: SignalReport, ttlMs: number) {
+    this.signals.set(`${signal.source}/${signal.id}`, {
+      signal: structuredClone(signal),
+      expiresAt: Date.now() + ttlMs,
+    });
+  }
+
+  async readSignals() {
+    const now = Date.now();
+    const out: SignalReport[] = [];
+    for (const [k, v] of this.signals) {
+      if (v.expiresAt <= now) this.signals.delete(k);
+      else out.push(structuredClone(v.signal));
+    }
+    return out;
+  }
+
+  async takeTokens(bucket: string, cost: number, ratePerSec: number, burst: number, now: number) {
+    const r = takeFromBucket(this.buckets.get(bucket) ?? null, cost, ratePerSec, burst, now);
+    this.buckets.set(bucket, r.state);
+    return { ok: r.ok, waitMs: r.waitMs };
+  }
+}
