@@ -1,3 +1,4 @@
+import type { BlobStore } from './blob/blob-store.ts';
 import { MemoryBlobStore } from './blob/memory-blob-store.ts';
 import type { Infra } from './infra.ts';
 import { MemoryQueue } from './queue/memory-queue.ts';
@@ -7,7 +8,7 @@ import { MemoryEventLog } from './store/memory-event-log.ts';
 import { MemoryJobStore } from './store/memory-job-store.ts';
 
 /** The embedded mode's adapters: everything in this process. */
-export function createMemoryInfra(blobs = new MemoryBlobStore()): Infra {
+export function createMemoryInfra(blobs: BlobStore = new MemoryBlobStore()): Infra {
   return {
     mode: 'embedded',
     queue: new MemoryQueue(),
