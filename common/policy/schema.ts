@@ -23,15 +23,24 @@ export const BrownoutStep = z
   .strict();
 export type BrownoutStep = z.infer<typeof BrownoutStep>;
 
+/** Tier and lane names become topic names and metric labels: short, lower case, bounded. */
+export const Name = z
+  .string()
+  .regex(/^[a-z][a-z0-9_-]{0,31}$/, 'must be lower case letters, digits, - or _ (at most 32)');
+
 export const TierPolicy = z
   .object({
-    priority: z.number().int().min(0).describe('Higher is served first and shed last'),
+    priority: z.number().int().min(0).describe('Higher is served first and shed last; unique per tier'),
+    paid: z
+      .boolean()
+      .optional()
+      .describe('Whether the tier is paid; if omitted, every tier but the lowest-priority one is paid'),
     weight: z.number().positive().describe('Share of worker pulls when several tiers wait'),
     minShare: Fraction.default(0.05).describe(
       'Least share of pulls this tier keeps under load (0 = may starve)',
     ),
     maxWait: Duration.describe('Longest a job may wait in the queue before it is refused or expires'),
-    syncWait: Duration.describe('Longest a synchronous request is held open'),
+    syncWait: Duration.describe('Longest a synchronous request is held open (at most maxWait)'),
     rateLimit: Rate.describe('Requests per account'),
     burst: z
       .number()
@@ -43,7 +52,7 @@ export const TierPolicy = z
     brownout: z
       .array(BrownoutStep)
       .default([])
-      .describe('Degradation steps, mildest first, applied before refusing'),
+      .describe('Degradation steps, mildest first, each at least as harsh as the one before'),
   })
   .strict();
 export type TierPolicy = z.infer<typeof TierPolicy>;
@@ -69,10 +78,13 @@ export const ModelPolicy = z
   })
   .strict();
 
+export const RolloutFeature = z.enum(['generate', 'edit', 'stream', 'sync']);
+export type RolloutFeature = z.infer<typeof RolloutFeature>;
+
 export const RolloutGate = z
   .object({
-    feature: z.enum(['generate', 'edit', 'stream', 'sync']),
-    tier: z.string(),
+    feature: RolloutFeature,
+    tier: Name,
     enabled: z.boolean().default(true),
     percent: z.number().min(0).max(100).default(100).describe('Share of accounts let in, by stable hash'),
     startAt: z.iso.datetime({ offset: true }).optional().describe('Closed before this instant'),
@@ -116,8 +128,8 @@ export const SignupPolicy = z
   .object({
     perClient: Rate.prefault('5/h').describe('Sign-ups per client address'),
     global: Rate.prefault('300/s').describe('Sign-ups across all gateways'),
-    tier: z.string().default('free'),
-    lane: z.string().default('chat'),
+    tier: Name.default('free').describe('Tier a new account starts in'),
+    lane: Name.default('chat').describe('Lane a new account starts in'),
   })
   .strict();
 
@@ -135,41 +147,63 @@ export const GatewayLimits = z
   })
   .strict();
 
+const Models = z
+  .object({
+    default: z.string().describe('Model used when a request names none'),
+    available: z.array(ModelPolicy).min(1),
+  })
+  .strict();
+const Operations = z
+  .object({ generate: OperationPolicy, edit: OperationPolicy })
+  .strict()
+  .describe('Cost of each operation; an edit costs at least as much as a generation');
+const Fallback = z
+  .record(Name, z.record(Name, Rate))
+  .describe('Static cost-unit rates per lane then tier, used when the controller state is stale or absent');
+
+/**
+ * One file in policies/. Files merge (see loader.ts), so a file may set only what it changes: every
+ * section is optional and a tier may override single fields. List items (models, gates, brownout
+ * steps) are complete because lists replace rather than merge. The merged result must be a Policy.
+ */
 export const PolicyFile = z
   .object({
-    models: z
-      .object({ default: z.string(), available: z.array(ModelPolicy).min(1) })
-      .strict()
-      .optional(),
-    tiers: z.record(z.string(), TierPolicy).optional(),
-    lanes: z.record(z.string(), LanePolicy).optional(),
-    operations: z.object({ generate: OperationPolicy, edit: OperationPolicy }).strict().optional(),
-    rollout: z.array(RolloutGate).optional(),
+    models: Models.partial().optional(),
+    tiers: z.record(Name, TierPolicy.partial()).optional().describe('Service tiers by name'),
+    lanes: z.record(Name, LanePolicy).optional().describe('Lanes (bulkheads) by name'),
+    operations: Operations.partial().optional(),
+    rollout: z.array(RolloutGate).optional().describe('Rollout gates, feature × tier; none = all open'),
     saturation: SaturationTargets.optional(),
     control: ControlPolicy.optional(),
     signup: SignupPolicy.optional(),
-    /** Static per lane × tier rates gateways use when the controller's state is stale or absent. */
-    fallback: z.record(z.string(), z.record(z.string(), Rate)).optional(),
+    fallback: Fallback.optional(),
     limits: GatewayLimits.optional(),
   })
   .strict();
+export type PolicyFile = z.input<typeof PolicyFile>;
 
 /** A merged, complete policy: what the services run on. */
-export const Policy = PolicyFile.required().extend({
-  saturation: SaturationTargets.prefault({}),
-  control: ControlPolicy.prefault({}),
-  signup: SignupPolicy.prefault({}),
-  limits: GatewayLimits.prefault({}),
-  rollout: z.array(RolloutGate).default([]),
-  fallback: z.record(z.string(), z.record(z.string(), Rate)).default({}),
-});
+export const Policy = z
+  .object({
+    models: Models,
+    tiers: z.record(Name, TierPolicy),
+    lanes: z.record(Name, LanePolicy),
+    operations: Operations,
+    rollout: z.array(RolloutGate).default([]),
+    saturation: SaturationTargets.prefault({}),
+    control: ControlPolicy.prefault({}),
+    signup: SignupPolicy.prefault({}),
+    fallback: Fallback.default({}),
+    limits: GatewayLimits.prefault({}),
+  })
+  .strict();
 export type Policy = z.infer<typeof Policy>;
 export type PolicyInput = z.input<typeof Policy>;
 
 /** The active policy plus its identity, as services hold it. */
 export interface ActivePolicy {
   policy: Policy;
-  /** Content hash of the merged files: published with every admission state. */
+  /** Content hash of the merged policy: published with every admission state. */
   version: string;
   files: { path: string; sha256: string }[];
   loadedAt: number;

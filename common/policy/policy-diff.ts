@@ -1,0 +1,186 @@
+import { isPaidTier, tiersByPriority } from './paid-tiers.ts';
+import type { BrownoutStep, Policy, RolloutGate, TierPolicy } from './schema.ts';
+import { formatDuration, formatRate } from './units.ts';
+
+/*
+ * What changes between two policies, in the words ops use ("free max wait 5m → 2m"). Pure; the
+ * CLI prints it and the controller may log it on activation.
+ */
+
+type Fmt = (v: unknown) => string;
+const num: Fmt = (v) => String(v);
+const ms: Fmt = (v) => formatDuration(v as number);
+const rate: Fmt = (v) => formatRate(v as number);
+// Per-account limits read best per minute (600/min), sign-ups per client per hour.
+const perMin: Fmt = (v) => formatRate(v as number, 'min');
+const perHour: Fmt = (v) => formatRate(v as number, 'h');
+const pct: Fmt = (v) => `${Math.round((v as number) * 1000) / 10}%`;
+const yesNo: Fmt = (v) => (v ? 'yes' : 'no');
+
+const TIER_FIELDS: [keyof TierPolicy, string, Fmt][] = [
+  ['priority', 'priority', num],
+  ['weight', 'weight', num],
+  ['minShare', 'min share', pct],
+  ['maxWait', 'max wait', ms],
+  ['syncWait', 'sync wait', ms],
+  ['rateLimit', 'rate limit', perMin],
+  ['burst', 'burst', num],
+  ['maxConnections', 'max connections', num],
+];
+
+export function describeBrownoutStep(s: BrownoutStep): string {
+  const parts: string[] = [];
+  if (s.passes !== undefined) parts.push(`${s.passes} pass${s.passes === 1 ? '' : 'es'}`);
+  if (s.maxSize !== undefined) parts.push(`max ${s.maxSize}`);
+  if (s.partialImages !== undefined)
+    parts.push(`${s.partialImages} partial image${s.partialImages === 1 ? '' : 's'}`);
+  if (s.edits === false) parts.push('no edits');
+  return parts.length > 0 ? parts.join(', ') : 'no change';
+}
+
+function describeBrownout(steps: BrownoutStep[]): string {
+  return steps.length === 0 ? 'none' : steps.map((s, i) => `${i + 1}) ${describeBrownoutStep(s)}`).join('; ');
+}
+
+export function describeGate(g: RolloutGate): string {
+  if (!g.enabled) return 'off';
+  const from = g.startAt ? ` from ${g.startAt}` : '';
+  return `${g.percent}% of accounts${from}`;
+}
+
+function tierChanges(a: Policy, b: Policy): string[] {
+  const out: string[] = [];
+  const names = [...new Set([...tiersByPriority(b.tiers), ...tiersByPriority(a.tiers)])];
+  for (const name of names) {
+    const ta = a.tiers[name];
+    const tb = b.tiers[name];
+    if (!ta) {
+      out.push(
+        `tier ${name} added (priority ${tb.priority}, max wait ${ms(tb.maxWait)}, rate limit ${rate(tb.rateLimit)})`,
+      );
+      continue;
+    }
+    if (!tb) {
+      out.push(`tier ${name} removed`);
+      continue;
+    }
+    for (const [field, label, fmt] of TIER_FIELDS) {
+      if (ta[field] !== tb[field]) out.push(`${name} ${label} ${fmt(ta[field])} → ${fmt(tb[field])}`);
+    }
+    const paidA = isPaidTier(a.tiers, name);
+    const paidB = isPaidTier(b.tiers, name);
+    if (paidA !== paidB) out.push(`${name} paid ${yesNo(paidA)} → ${yesNo(paidB)}`);
+    const brownA = describeBrownout(ta.brownout);
+    const brownB = describeBrownout(tb.brownout);
+    if (brownA !== brownB) out.push(`${name} brownout ${brownA} → ${brownB}`);
+  }
+  return out;
+}
+
+function gateChanges(a: Policy, b: Policy): string[] {
+  const key = (g: RolloutGate) => `${g.feature} for ${g.tier}`;
+  const before = new Map(a.rollout.map((g) => [key(g), g]));
+  const after = new Map(b.rollout.map((g) => [key(g), g]));
+  const out: string[] = [];
+  for (const [k, g] of after) {
+    const old = before.get(k);
+    if (!old) out.push(`gate added: ${k} ${describeGate(g)}`);
+    else if (describeGate(old) !== describeGate(g))
+      out.push(`gate ${k}: ${describeGate(old)} → ${describeGate(g)}`);
+  }
+  for (const k of before.keys()) if (!after.has(k)) out.push(`gate removed: ${k} (now open)`);
+  return out;
+}
+
+function laneChanges(a: Policy, b: Policy): string[] {
+  const out: string[] = [];
+  for (const name of new Set([...Object.keys(a.lanes), ...Object.keys(b.lanes)])) {
+    const la = a.lanes[name];
+    const lb = b.lanes[name];
+    if (!la) out.push(`lane ${name} added (share ${pct(lb.share)})`);
+    else if (!lb) out.push(`lane ${name} removed`);
+    else if (la.share !== lb.share) out.push(`lane ${name} share ${pct(la.share)} → ${pct(lb.share)}`);
+  }
+  for (const lane of new Set([...Object.keys(a.fallback), ...Object.keys(b.fallback)])) {
+    const tiers = new Set([...Object.keys(a.fallback[lane] ?? {}), ...Object.keys(b.fallback[lane] ?? {})]);
+    for (const tier of tiers) {
+      const ra = a.fallback[lane]?.[tier];
+      const rb = b.fallback[lane]?.[tier];
+      if (ra === rb) continue;
+      const show = (r: number | undefined) => (r === undefined ? 'unset (0)' : rate(r));
+      out.push(`fallback ${lane}/${tier} ${show(ra)} → ${show(rb)}`);
+    }
+  }
+  return out;
+}
+
+function flatten(v: unknown, prefix: string, out: Map<string, unknown>) {
+  if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
+    for (const [k, x] of Object.entries(v)) flatten(x, prefix ? `${prefix}.${k}` : k, out);
+    return out;
+  }
+  out.set(prefix, v);
+  return out;
+}
+
+// Leaf names holding milliseconds / per-second rates outside tiers (the schema's Duration and Rate).
+const DURATION_KEYS = /(Latency|MaxAge|Timeout|Ttl)$|^(interval|ttl)$/;
+
+function show(key: string, v: unknown): string {
+  if (typeof v !== 'number') return String(v);
+  const leaf = key.slice(key.lastIndexOf('.') + 1);
+  if (DURATION_KEYS.test(leaf)) return ms(v);
+  if (leaf === 'perClient') return perHour(v);
+  if (leaf === 'global') return rate(v);
+  return num(v);
+}
+
+function modelChanges(a: Policy, b: Policy): string[] {
+  const out: string[] = [];
+  if (a.models.default !== b.models.default)
+    out.push(`default model ${a.models.default} → ${b.models.default}`);
+  const before = new Map(a.models.available.map((m) => [m.name, m]));
+  const after = new Map(b.models.available.map((m) => [m.name, m]));
+  for (const [name, m] of after) {
+    const old = before.get(name);
+    if (!old) {
+      out.push(`model ${name} added (${m.sizes.join(', ')}; ${m.passes} passes)`);
+      continue;
+    }
+    if (old.sizes.join() !== m.sizes.join())
+      out.push(`model ${name} sizes ${old.sizes.join(', ')} → ${m.sizes.join(', ')}`);
+    if (old.defaultSize !== m.defaultSize)
+      out.push(`model ${name} default size ${old.defaultSize} → ${m.defaultSize}`);
+    if (old.passes !== m.passes) out.push(`model ${name} passes ${old.passes} → ${m.passes}`);
+  }
+  for (const name of before.keys()) if (!after.has(name)) out.push(`model ${name} removed`);
+  return out;
+}
+
+function otherChanges(a: Policy, b: Policy): string[] {
+  const out: string[] = [];
+  for (const section of ['operations', 'signup', 'control', 'saturation', 'limits'] as const) {
+    const fa = flatten(a[section], section, new Map());
+    const fb = flatten(b[section], section, new Map());
+    for (const key of new Set([...fa.keys(), ...fb.keys()])) {
+      const va = JSON.stringify(fa.get(key));
+      const vb = JSON.stringify(fb.get(key));
+      if (va === vb) continue;
+      out.push(
+        `${key} ${fa.has(key) ? show(key, fa.get(key)) : 'unset'} → ${fb.has(key) ? show(key, fb.get(key)) : 'unset'}`,
+      );
+    }
+  }
+  return out;
+}
+
+/** One line per change, tiers first (highest priority first), then gates, lanes, the rest. */
+export function describePolicyDiff(a: Policy, b: Policy): string[] {
+  return [
+    ...tierChanges(a, b),
+    ...gateChanges(a, b),
+    ...laneChanges(a, b),
+    ...modelChanges(a, b),
+    ...otherChanges(a, b),
+  ];
+}
