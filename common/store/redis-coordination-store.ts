@@ -1,0 +1,73 @@
+import type { Redis } from 'ioredis';
+import type { AdmissionState, SignalReport } from '../contracts/index.ts';
+import type { CoordinationStore, Lease } from './coordination-store.ts';
+import {
+  ACQUIRE_LEASE,
+  PUBLISH_ADMISSION,
+  READ_SIGNALS,
+  RELEASE_LEASE,
+  REPORT_SIGNAL,
+  TAKE_TOKENS,
+} from './redis-scripts.ts';
+
+/** Lease, admission state, signals and global token buckets in Redis, each step one Lua call. */
+export class RedisCoordinationStore implements CoordinationStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix = 'spillway:',
+  ) {}
+
+  async acquireLease(name: string, holder: string, ttlMs: number, now: number): Promise<Lease> {
+    const [held, who, epoch, expiresAt] = (await ACQUIRE_LEASE.run(
+      this.redis,
+      [`${this.prefix}lease:${name}`, `${this.prefix}lease-epoch:${name}`],
+      [holder, String(ttlMs), String(now)],
+    )) as [number, string, string, string];
+    return { held: held === 1, holder: who, epoch: Number(epoch), expiresAt: Number(expiresAt) };
+  }
+
+  async releaseLease(name: string, holder: string) {
+    await RELEASE_LEASE.run(this.redis, [`${this.prefix}lease:${name}`], [holder]);
+  }
+
+  async publishAdmission(state: AdmissionState) {
+    const ok = await PUBLISH_ADMISSION.run(
+      this.redis,
+      [`${this.prefix}admission`],
+      [String(state.epoch), JSON.stringify(state)],
+    );
+    return ok === 1;
+  }
+
+  async readAdmission() {
+    const raw = await this.redis.hget(`${this.prefix}admission`, 'state');
+    return raw ? (JSON.parse(raw) as AdmissionState) : null;
+  }
+
+  async reportSignal(signal: SignalReport, ttlMs: number) {
+    await REPORT_SIGNAL.run(
+      this.redis,
+      [`${this.prefix}signals`, `${this.prefix}signals:expiry`],
+      [`${signal.source}/${signal.id}`, JSON.stringify(signal), String(ttlMs)],
+    );
+  }
+
+  async readSignals() {
+    const values = (await READ_SIGNALS.run(
+      this.redis,
+      [`${this.prefix}signals`, `${this.prefix}signals:expiry`],
+      [],
+    )) as string[];
+    return values.map((v) => JSON.parse(v) as SignalReport);
+  }
+
+  async takeTokens(bucket: string, cost: number, ratePerSec: number, burst: number, now: number) {
+    const [ok, wait] = (await TAKE_TOKENS.run(
+      this.redis,
+      [`${this.prefix}bucket:${bucket}`],
+      [String(cost), String(ratePerSec), String(burst), String(now)],
+    )) as [number, string];
+    const waitMs = Number(wait);
+    return { ok: ok === 1, waitMs: waitMs < 0 ? Number.POSITIVE_INFINITY : waitMs };
+  }
+}

@@ -1,0 +1,1 @@
+export { freePort } from '../../common/dev-services/free-port.ts';
