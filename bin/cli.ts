@@ -18,7 +18,7 @@ const COMMANDS: Record<
     load: () => import('./commands/services.ts'),
   },
   policy: {
-    summary: 'check | diff | explain | schema policies',
+    summary: 'check | diff | explain | schema | simulate policies',
     load: () => import('./commands/policy.ts'),
   },
   models: { summary: 'build the ONNX models', load: () => import('./commands/models.ts') },
