@@ -1,0 +1,34 @@
+import sharp from 'sharp';
+import type { OutputFormat } from '../common/contracts/index.ts';
+
+export interface EncodeOptions {
+  format: OutputFormat;
+  /** 0–100, for jpeg and webp (OpenAI's output_compression). */
+  compression?: number;
+  /** Keep the alpha channel (png/webp with background "transparent"). */
+  transparent: boolean;
+  /** Partials favour speed over size. */
+  fast?: boolean;
+}
+
+export const CONTENT_TYPES: Record<OutputFormat, string> = {
+  png: 'image/png',
+  jpeg: 'image/jpeg',
+  webp: 'image/webp',
+};
+
+/** RGBA bytes from the decoder → an image file. */
+export async function encodeImage(
+  rgba: Uint8Array,
+  width: number,
+  height: number,
+  options: EncodeOptions,
+): Promise<Buffer> {
+  let img = sharp(rgba, { raw: { width, height, channels: 4 } });
+  const keepAlpha = options.transparent && options.format !== 'jpeg';
+  if (!keepAlpha) img = img.removeAlpha();
+  const quality = options.compression ?? 90;
+  if (options.format === 'jpeg') return img.jpeg({ quality }).toBuffer();
+  if (options.format === 'webp') return img.webp({ quality, effort: options.fast ? 0 : 2 }).toBuffer();
+  return img.png({ compressionLevel: options.fast ? 1 : 6, adaptiveFiltering: !options.fast }).toBuffer();
+}

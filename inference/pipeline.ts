@@ -1,0 +1,300 @@
+import type { BlobStore } from '../common/blob/blob-store.ts';
+import type { JobRecord, ProgressEvent, ResultImage } from '../common/contracts/index.ts';
+import type { EventLog } from '../common/store/event-log.ts';
+import type { JobStore, UpdateResult } from '../common/store/job-store.ts';
+import { type Checkpoint, decodeCheckpoint, encodeCheckpoint } from './checkpoint.ts';
+import { CONTENT_TYPES, encodeImage } from './encode.ts';
+import { moderateImage } from './image-moderation.ts';
+import type { ModelRunner } from './model-runner.ts';
+import type { Verdict } from './moderation-verdict.ts';
+import { tokenGrid } from './prior.ts';
+import { moderatePrompt } from './prompt-moderation.ts';
+import { passDetail, type RenderPlan, usageFor } from './render-plan.ts';
+import { tokenize } from './tokenizer.ts';
+
+export interface PipelineObserver {
+  onPass?(width: number, height: number, ms: number): void;
+  onBlobWrite?(ms: number): void;
+  onStoreWrite?(ms: number): void;
+}
+
+export interface PipelineDeps {
+  jobs: JobStore;
+  events: EventLog;
+  blobs: BlobStore;
+  models: ModelRunner;
+  categories: { text: string[]; visual: string[] };
+  leaseMs: number;
+  now?: () => number;
+  observer?: PipelineObserver;
+}
+
+export interface JobRun {
+  record: JobRecord;
+  fence: number;
+  plan: RenderPlan;
+  /** Aborted on cancellation, loss of the job, or shutdown; checked between steps. */
+  signal: AbortSignal;
+}
+
+export type Outcome =
+  | { kind: 'completed'; passesRun: number }
+  | { kind: 'blocked'; stage: 'prompt' | 'image'; pass: number; categories: string[] }
+  | { kind: 'aborted'; reason: 'fenced' | 'terminal' | 'not_found' | 'illegal_transition' | 'signal' };
+
+/** Thrown inside the pipeline to unwind at once when a fenced write is refused or the run aborts. */
+class Abort extends Error {
+  constructor(readonly reason: Extract<Outcome, { kind: 'aborted' }>['reason']) {
+    super(reason);
+  }
+}
+
+interface DecodedPass {
+  pass: number;
+  width: number;
+  height: number;
+  rgba: Uint8Array;
+  verdict: Promise<Verdict>;
+}
+
+/**
+ * One job from prompt to stored image: prompt moderation → prior → decode passes, each pass's
+ * image moderation running while the next pass decodes. After every pass the job's progress,
+ * partial image (if asked for) and checkpoint are written with the claim's fence; a refused write
+ * ends the run at once. A checkpoint from an earlier owner is resumed: finished passes are not
+ * decoded again and partials already recorded are not sent again.
+ */
+export async function runPipeline(deps: PipelineDeps, run: JobRun): Promise<Outcome> {
+  try {
+    return await new PipelineRun(deps, run).execute();
+  } catch (err) {
+    if (err instanceof Abort) return { kind: 'aborted', reason: err.reason };
+    throw err;
+  }
+}
+
+class PipelineRun {
+  private readonly now: () => number;
+  private readonly id: string;
+  private readonly tokens: number[];
+  private passesRun = 0;
+  private images: ResultImage[] = [];
+  private partials: Set<string>;
+
+  constructor(
+    private readonly deps: PipelineDeps,
+    private readonly run: JobRun,
+  ) {
+    this.now = deps.now ?? Date.now;
+    this.id = run.record.id;
+    this.tokens = tokenize(run.record.message.prompt);
+    this.partials = new Set(run.record.partials);
+  }
+
+  async execute(): Promise<Outcome> {
+    const { plan } = this.run;
+    const checkpoint = decodeCheckpoint(await this.deps.jobs.loadCheckpoint(this.id));
+    if (!checkpoint) {
+      const verdict = await moderatePrompt(this.deps.models, this.tokens, this.deps.categories.text);
+      if (verdict.flagged) return this.block('prompt', 0, verdict);
+    } else {
+      this.images = checkpoint.images;
+      this.passesRun = checkpoint.passesRun;
+    }
+    for (let image = checkpoint?.image ?? 0; image < plan.images; image++) {
+      const resumed = checkpoint && checkpoint.image === image ? checkpoint : null;
+      const outcome = await this.renderImage(image, resumed);
+      if (outcome) return outcome;
+    }
+    return this.complete();
+  }
+
+  private checkSignal() {
+    if (this.run.signal.aborted) throw new Abort('signal');
+  }
+
+  private async write(op: () => Promise<UpdateResult>): Promise<void> {
+    const started = performance.now();
+    const result = await op();
+    this.deps.observer?.onStoreWrite?.(performance.now() - started);
+    if (!result.ok) throw new Abort(result.code);
+  }
+
+  private async renderImage(image: number, resumed: Checkpoint | null): Promise<Outcome | null> {
+    const { plan } = this.run;
+    const grid = resumed
+      ? Int32Array.from(resumed.grid)
+      : await tokenGrid(this.deps.models, this.deps.blobs, this.run.record.message, plan, this.tokens, image);
+    let previous: DecodedPass | null = null;
+    for (let pass = (resumed?.pass ?? 0) + 1; pass <= plan.passes; pass++) {
+      this.checkSignal();
+      const decoding = this.decode(grid, pass);
+      // Awaited below unless the run unwinds first; then its failure must not go unhandled.
+      decoding.catch(() => undefined);
+      if (previous) {
+        const verdict = await previous.verdict;
+        if (verdict.flagged) {
+          // The pass already decoding is discarded; no later pass starts.
+          await decoding.catch(() => undefined);
+          return this.block('image', previous.pass, verdict);
+        }
+        await this.commitPass(image, grid, previous);
+      }
+      const rgba = await decoding;
+      const size = plan.passSizes[pass - 1];
+      const verdict = moderateImage(
+        this.deps.models,
+        rgba,
+        size.width,
+        size.height,
+        this.deps.categories.visual,
+      );
+      verdict.catch(() => undefined);
+      previous = { pass, ...size, rgba, verdict };
+    }
+    if (!previous) return null;
+    const verdict = await previous.verdict;
+    if (verdict.flagged) return this.block('image', previous.pass, verdict);
+    await this.commitFinal(image, grid, previous);
+    return null;
+  }
+
+  private async decode(grid: Int32Array, pass: number): Promise<Uint8Array> {
+    const { plan } = this.run;
+    const { width, height } = plan.passSizes[pass - 1];
+    const started = performance.now();
+    const rgba = await this.deps.models.decode(
+      grid,
+      plan.rows,
+      plan.cols,
+      width,
+      height,
+      passDetail(pass, plan.passes),
+    );
+    this.deps.observer?.onPass?.(width, height, performance.now() - started);
+    this.passesRun++;
+    return rgba;
+  }
+
+  private overallPass(image: number, pass: number): { pass: number; passes: number } {
+    const { plan } = this.run;
+    return { pass: image * plan.passes + pass, passes: plan.images * plan.passes };
+  }
+
+  private async storeBlob(key: string, data: Buffer, contentType: string) {
+    const started = performance.now();
+    await this.deps.blobs.put(key, data, contentType);
+    this.deps.observer?.onBlobWrite?.(performance.now() - started);
+  }
+
+  private encodeOptions(fast: boolean) {
+    const p = this.run.record.message.params;
+    return {
+      format: p.outputFormat,
+      compression: p.outputCompression,
+      transparent: p.background === 'transparent',
+      fast,
+    };
+  }
+
+  private async commitPass(image: number, grid: Int32Array, done: DecodedPass): Promise<void> {
+    this.checkSignal();
+    const { plan, fence } = this.run;
+    const partialIndex = image === 0 ? plan.partialPasses.indexOf(done.pass) : -1;
+    let lastImage: string | null = null;
+    if (partialIndex >= 0) {
+      const format = this.run.record.message.params.outputFormat;
+      const key = `jobs/${this.id}/partial-${partialIndex}.${format}`;
+      lastImage = key;
+      if (!this.partials.has(key)) {
+        const bytes = await encodeImage(done.rgba, done.width, done.height, this.encodeOptions(true));
+        await this.storeBlob(key, bytes, CONTENT_TYPES[format]);
+        await this.write(() => this.deps.jobs.addPartial(this.id, fence, key, this.now()));
+        this.partials.add(key);
+        const at = this.overallPass(image, done.pass);
+        await this.append({
+          type: 'partial',
+          index: partialIndex,
+          ...at,
+          blob: key,
+          width: done.width,
+          height: done.height,
+          at: this.now(),
+        });
+      }
+    }
+    await this.recordProgress(image, done.pass, grid, lastImage);
+  }
+
+  private async recordProgress(image: number, pass: number, grid: Int32Array, lastImage: string | null) {
+    const { fence, plan } = this.run;
+    const at = this.overallPass(image, pass);
+    const now = this.now();
+    await this.write(() =>
+      this.deps.jobs.progress(this.id, fence, at.pass, at.passes, now + this.deps.leaseMs, now),
+    );
+    await this.append({ type: 'state', state: 'running', ...at, at: now });
+    const finishedImage = pass === plan.passes;
+    const checkpoint: Checkpoint = {
+      v: 1,
+      image: finishedImage ? image + 1 : image,
+      pass: finishedImage ? 0 : pass,
+      passesRun: this.passesRun,
+      rows: plan.rows,
+      cols: plan.cols,
+      grid: finishedImage ? [] : [...grid],
+      images: this.images,
+      lastImage,
+    };
+    await this.write(() => this.deps.jobs.saveCheckpoint(this.id, fence, encodeCheckpoint(checkpoint)));
+  }
+
+  private async commitFinal(image: number, grid: Int32Array, done: DecodedPass): Promise<void> {
+    this.checkSignal();
+    const format = this.run.record.message.params.outputFormat;
+    const key = `jobs/${this.id}/image-${image}.${format}`;
+    const bytes = await encodeImage(done.rgba, done.width, done.height, this.encodeOptions(false));
+    await this.storeBlob(key, bytes, CONTENT_TYPES[format]);
+    this.images = [...this.images, { blob: key, format, width: done.width, height: done.height }];
+    await this.recordProgress(image, done.pass, grid, key);
+  }
+
+  private async append(event: ProgressEvent) {
+    await this.deps.events.append(this.id, event);
+  }
+
+  private async complete(): Promise<Outcome> {
+    const { record, plan, fence } = this.run;
+    const now = this.now();
+    const usage = usageFor(
+      plan,
+      this.tokens.length,
+      record.message.operation === 'edit' ? 1 : 0,
+      this.passesRun,
+    );
+    await this.write(() =>
+      this.deps.jobs.finish(
+        this.id,
+        fence,
+        'completed',
+        { result: { created: Math.floor(now / 1000), images: this.images, usage } },
+        now,
+      ),
+    );
+    const at = this.overallPass(plan.images - 1, plan.passes);
+    await this.append({ type: 'state', state: 'completed', ...at, at: now });
+    return { kind: 'completed', passesRun: this.passesRun };
+  }
+
+  private async block(stage: 'prompt' | 'image', pass: number, verdict: Verdict): Promise<Outcome> {
+    const now = this.now();
+    const error = {
+      code: 'moderation_blocked',
+      message: `Your request was rejected by the safety system (${stage}: ${verdict.categories.join(', ')}).`,
+    };
+    await this.write(() => this.deps.jobs.finish(this.id, this.run.fence, 'blocked', { error }, now));
+    const { passes } = this.overallPass(0, 0);
+    await this.append({ type: 'state', state: 'blocked', pass, passes, at: now });
+    return { kind: 'blocked', stage, pass, categories: verdict.categories };
+  }
+}
