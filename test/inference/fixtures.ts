@@ -21,9 +21,11 @@ export function jobId(): string {
   return `job_${randomBytes(12).toString('hex')}`;
 }
 
-export function jobMessage(
-  over: Partial<JobMessage> & { params?: Partial<JobMessage['params']> } = {},
-): JobMessage {
+export type MessageOverrides = Partial<Omit<JobMessage, 'params'>> & {
+  params?: Partial<JobMessage['params']>;
+};
+
+export function jobMessage(over: MessageOverrides = {}): JobMessage {
   const now = Date.now();
   const { params, ...rest } = over;
   return {
