@@ -1,5 +1,81 @@
-// PLACEHOLDER: `spillway loadtest` is not built yet; its issue replaces this file.
-export async function run(_args: string[]): Promise<number> {
-  process.stderr.write('spillway loadtest: not built yet (placeholder)\n');
-  return 1;
+import { writeFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { ConfigError } from '../../common/errors.ts';
+import { parseDuration } from '../../common/policy/units.ts';
+import { loadCampaign } from '../../loadtests/campaign-schema.ts';
+import { runLoadtest } from '../../loadtests/runner/loadtest.ts';
+
+const USAGE = `usage: spillway loadtest <campaign> [--url URL --accounts FILE | --mode embedded]
+         [--baselines] [--out DIR] [--scale N] [--duration 30s] [--capacity REQ_PER_S]
+         [--policy DIR] [--worker-slots N] [--export-json FILE] [--quiet]
+
+<campaign> is a YAML file or a name from loadtests/campaigns/ (launch-day, steady, soak, retry-storm,
+capacity-drop, launch-week). --export-json writes the resolved campaign as JSON for the k6 script
+(k6 run -e CAMPAIGN=file.json -e BASE_URL=… loadtests/k6/campaign.ts) and exits.
+Faults: the embedded child-process stack and URL targets apply none (they are listed as skipped in
+the report); use \`spillway simulate\` for kill-workers and slow-* faults.
+`;
+
+function positive(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new ConfigError(name, `expected a positive number, got "${v}"`);
+  return n;
+}
+
+export async function run(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      url: { type: 'string' },
+      mode: { type: 'string', default: 'embedded' },
+      accounts: { type: 'string' },
+      policy: { type: 'string', default: 'policies' },
+      baselines: { type: 'boolean', default: false },
+      out: { type: 'string', default: 'loadtests/results' },
+      scale: { type: 'string' },
+      duration: { type: 'string' },
+      capacity: { type: 'string' },
+      'worker-slots': { type: 'string' },
+      'export-json': { type: 'string' },
+      quiet: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help || positionals.length !== 1) {
+    process.stdout.write(USAGE);
+    return values.help ? 0 : 2;
+  }
+  if (values.mode !== 'embedded')
+    throw new ConfigError('--mode', `only "embedded" is supported, got "${values.mode}"`);
+  const durationMs = values.duration === undefined ? undefined : parseDuration(values.duration);
+  if (durationMs === null) throw new ConfigError('--duration', `"${values.duration}" is not a duration`);
+  const overrides = { scale: positive('--scale', values.scale), durationMs };
+  if (values['export-json']) {
+    const c = await loadCampaign(positionals[0], overrides);
+    await writeFile(values['export-json'], JSON.stringify(c, null, 1));
+    process.stdout.write(`wrote ${values['export-json']}\n`);
+    return 0;
+  }
+  const { report, files } = await runLoadtest({
+    campaign: positionals[0],
+    ...overrides,
+    url: values.url,
+    accountsFile: values.accounts,
+    policyDir: values.policy,
+    baselines: values.baselines,
+    outDir: values.out,
+    capacity: positive('--capacity', values.capacity),
+    workerSlots: positive('--worker-slots', values['worker-slots']),
+    progress: values.quiet ? undefined : (line) => process.stderr.write(`${line}\n`),
+  });
+  for (const { run, checks } of report.runs) {
+    process.stdout.write(`${run.label}\n`);
+    for (const c of checks) {
+      process.stdout.write(`  ${c.pass ? 'PASS' : 'FAIL'} ${c.name}: ${c.actual} (expected ${c.expected})\n`);
+    }
+  }
+  if (files) process.stdout.write(`report: ${files.html}\n        ${files.json}\n`);
+  return report.pass ? 0 : 1;
 }

@@ -1,0 +1,151 @@
+import type { ProvisionedKey } from '../../common/contracts/index.ts';
+import type { Campaign, Fault } from '../campaign-schema.ts';
+import { arrivals, stageAt } from './arrivals.ts';
+import { keyPicker } from './accounts.ts';
+import type { ImagesClient } from './http-client.ts';
+import { progressLine } from './progress-line.ts';
+import { seededRandom } from './random.ts';
+import { type Counts, type Percentiles, Recorder, type SecondBucket } from './recorder.ts';
+import { runRequest } from './request-flow.ts';
+import { type StatusSample, StatusSampler } from './status-sampler.ts';
+import type { Target } from './target.ts';
+
+/** What one run of a campaign against one target measured: the unit of a report. */
+export interface RunResult {
+  label: string;
+  campaign: string;
+  startedAt: string;
+  durationMs: number;
+  /** Requests per second that one campaign rate unit stood for. */
+  unit: number;
+  buckets: SecondBucket[];
+  totals: Record<string, Counts>;
+  latencyByTier: Record<string, Percentiles>;
+  refusalByTier: Record<string, Percentiles>;
+  refusalOverall: Percentiles;
+  shedCodes: Record<string, Record<string, number>>;
+  status: StatusSample[];
+  statusAvailable: boolean;
+  faults: { at: number; kind: string; applied: boolean; note: string }[];
+  /** Worst delay between an arrival's scheduled time and its dispatch: the generator's own health. */
+  senderLagMs: number;
+  stages: { name: string; startMs: number; endMs: number }[];
+}
+
+export interface RunOptions {
+  campaign: Campaign;
+  target: Target;
+  client: ImagesClient;
+  keys: ProvisionedKey[];
+  unit: number;
+  progress?: (line: string) => void;
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+function scheduleFaults(o: RunOptions, t0: number, log: RunResult['faults']): () => Promise<void> {
+  const timers: NodeJS.Timeout[] = [];
+  const undos: (() => Promise<void>)[] = [];
+  for (const f of o.campaign.faults) {
+    const injector = o.target.faults;
+    if (!injector?.supports(f.kind)) {
+      log.push({ at: f.at, kind: f.kind, applied: false, note: `not supported by ${o.target.label}` });
+      continue;
+    }
+    timers.push(
+      setTimeout(() => void applyFault(f, injector, undos, log), Math.max(0, t0 + f.at - performance.now())),
+    );
+  }
+  return async () => {
+    for (const t of timers) clearTimeout(t);
+    await Promise.allSettled(undos.map((u) => u()));
+  };
+}
+
+async function applyFault(
+  f: Fault,
+  injector: NonNullable<Target['faults']>,
+  undos: (() => Promise<void>)[],
+  log: RunResult['faults'],
+) {
+  try {
+    const undo = await injector.apply(f);
+    log.push({ at: f.at, kind: f.kind, applied: true, note: f.for ? `for ${f.for} ms` : 'until the end' });
+    if (f.for === undefined) return void undos.push(undo);
+    setTimeout(() => void undo(), f.for);
+  } catch (err) {
+    log.push({ at: f.at, kind: f.kind, applied: false, note: (err as Error).message });
+  }
+}
+
+/** Runs one campaign against one target: open-model arrivals, then a drain bounded by give-up. */
+export async function runCampaign(o: RunOptions): Promise<RunResult> {
+  const c = o.campaign;
+  const rec = new Recorder();
+  const random = seededRandom(c.seed);
+  const clientRandom = seededRandom(c.seed ^ 0x5eed);
+  const pick = keyPicker(o.keys);
+  let promptIndex = 0;
+  const t0 = performance.now() + 50;
+  const startedAt = new Date().toISOString();
+  const sampler = new StatusSampler(o.target.statusUrls, t0);
+  sampler.start();
+  const faults: RunResult['faults'] = [];
+  const undoFaults = scheduleFaults(o, t0, faults);
+  const ctx = {
+    client: o.client,
+    recorder: rec,
+    behaviour: c.client,
+    random: clientRandom,
+    t0,
+    apiKey: pick,
+    prompt: () => c.prompts[promptIndex++ % c.prompts.length],
+  };
+  const ticker = setInterval(() => {
+    const t = performance.now() - t0;
+    const second = Math.floor(t / 1000) - 1;
+    if (second >= 0 && o.progress)
+      o.progress(progressLine(rec, second, stageAt(c, t)?.stage.name ?? 'drain'));
+  }, 1000);
+  const inflight = new Set<Promise<void>>();
+  let lag = 0;
+  try {
+    for (const a of arrivals(c, random, o.unit)) {
+      const wait = t0 + a.at - performance.now();
+      if (wait > 1) await sleep(wait);
+      lag = Math.max(lag, performance.now() - (t0 + a.at));
+      const p = runRequest(a, ctx);
+      inflight.add(p);
+      void p.finally(() => inflight.delete(p));
+    }
+    await Promise.allSettled([...inflight]);
+  } finally {
+    clearInterval(ticker);
+    sampler.stop();
+    await undoFaults();
+  }
+  let start = 0;
+  const stages = c.stages.map((s) => {
+    const st = { name: s.name, startMs: start, endMs: start + s.duration };
+    start += s.duration;
+    return st;
+  });
+  return {
+    label: o.target.label,
+    campaign: c.name,
+    startedAt,
+    durationMs: performance.now() - t0,
+    unit: o.unit,
+    buckets: rec.buckets,
+    totals: rec.totals(),
+    latencyByTier: rec.latencyByTier(),
+    refusalByTier: rec.refusalByTier(),
+    refusalOverall: rec.refusalOverall(),
+    shedCodes: rec.shedCodes,
+    status: sampler.samples,
+    statusAvailable: sampler.available,
+    faults,
+    senderLagMs: lag,
+    stages,
+  };
+}

@@ -1,0 +1,152 @@
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { parse } from 'yaml';
+import { AccountsFile, type ProvisionedKey } from '../../common/contracts/index.ts';
+import { ConfigError } from '../../common/errors.ts';
+import { loadPolicyDir } from '../../common/policy/loader.ts';
+import { type Campaign, type CampaignOverrides, loadCampaign, type MixEntry } from '../campaign-schema.ts';
+import { peakRates } from './arrivals.ts';
+import { keyPicker, planAccounts, writeAccountsFile } from './accounts.ts';
+import { type RunResult, runCampaign } from './campaign-run.ts';
+import { probeCapacity } from './capacity-probe.ts';
+import { ImagesClient } from './http-client.ts';
+import { buildReport, type LoadReport, writeReport } from './report.ts';
+import { type ControllerMode, startEmbeddedTarget, type Target, urlTarget } from './target.ts';
+
+/** `spillway loadtest`: options after flag parsing. */
+export interface LoadtestOptions extends CampaignOverrides {
+  campaign: string | Campaign;
+  url?: string;
+  /** Keys for a URL target (YAML list of {key, tier, lane}); generated in embedded mode. */
+  accountsFile?: string;
+  policyDir?: string;
+  baselines?: boolean;
+  outDir?: string;
+  /** Requests per second one `rateUnit: capacity` unit stands for; probed when absent. */
+  capacity?: number;
+  workerSlots?: number;
+  progress?: (line: string) => void;
+  /** Extra environment for embedded stacks. */
+  env?: Record<string, string>;
+}
+
+export interface LoadtestOutcome {
+  report: LoadReport;
+  files: { json: string; html: string } | null;
+}
+
+async function editImage(): Promise<Uint8Array> {
+  return sharp({ create: { width: 64, height: 64, channels: 3, background: { r: 90, g: 140, b: 200 } } })
+    .png()
+    .toBuffer();
+}
+
+function probeEntry(c: Campaign): MixEntry {
+  const paid = [...c.mix, ...c.stages.flatMap((s) => s.mix ?? [])].find((e) => c.paidTiers.includes(e.tier));
+  const base = paid ?? c.mix[0];
+  return { ...base, delivery: 'sync', operation: 'generate', weight: 1 };
+}
+
+async function measureCapacity(
+  target: Target,
+  c: Campaign,
+  keys: ProvisionedKey[],
+  png: Uint8Array,
+  slots: number,
+) {
+  const entry = probeEntry(c);
+  const client = new ImagesClient(target.url, 64, png);
+  const pick = keyPicker(keys);
+  try {
+    const key = `${entry.lane}/${entry.tier}`;
+    return await probeCapacity(client, entry, () => pick(key), {
+      concurrency: Math.max(8, slots * 4),
+      warmupMs: 2000,
+      measureMs: 5000,
+    });
+  } finally {
+    await client.close();
+  }
+}
+
+async function readAccounts(path: string): Promise<ProvisionedKey[]> {
+  const parsed = AccountsFile.safeParse(parse(await readFile(path, 'utf8')));
+  if (!parsed.success) throw new ConfigError('--accounts', `${path}: ${parsed.error.issues[0].message}`);
+  return parsed.data;
+}
+
+/**
+ * Runs a campaign against a URL, or against embedded stacks it starts itself: Spillway, and with
+ * --baselines the same campaign with the controller off (plain FIFO) and static (per-tier limits).
+ */
+export async function runLoadtest(o: LoadtestOptions): Promise<LoadtestOutcome> {
+  const c = typeof o.campaign === 'string' ? await loadCampaign(o.campaign, o) : o.campaign;
+  const policyDir = o.policyDir ?? 'policies';
+  const png = await editImage();
+  const say = o.progress ?? (() => {});
+  const runId = Math.random().toString(36).slice(2, 8);
+  const work = await mkdtemp(join(tmpdir(), 'spillway-loadtest-'));
+  const slots = o.workerSlots ?? 2;
+  const runs: RunResult[] = [];
+  let unit = c.rateUnit === 'capacity' ? (o.capacity ?? null) : 1;
+
+  if (o.url) {
+    if (!o.accountsFile)
+      throw new ConfigError('--accounts', 'a URL target needs an accounts file with its API keys');
+    const keys = await readAccounts(o.accountsFile);
+    const target = urlTarget(o.url);
+    unit ??= await measureCapacity(target, c, keys, png, slots);
+    runs.push(await runOnce(c, target, keys, unit, png, say));
+  } else {
+    const policy = await loadPolicyDir(policyDir);
+    const stackEnv = { policyDir, workerSlots: o.workerSlots, env: o.env };
+    if (unit === null) {
+      const probeKeys = planAccounts(peakRates(c, 20), policy.policy, `${runId}p`);
+      const probeFile = join(work, 'probe-accounts.yaml');
+      await writeAccountsFile(probeFile, probeKeys);
+      const probe = await startEmbeddedTarget({ ...stackEnv, controller: 'on', accountsFile: probeFile });
+      try {
+        unit = await measureCapacity(probe, c, probeKeys, png, slots);
+      } finally {
+        await probe.close();
+      }
+      say(`measured capacity: ${unit.toFixed(2)} req/s`);
+      if (unit <= 0)
+        throw new ConfigError('capacity', 'the embedded stack completed nothing during the probe');
+    }
+    const keys = planAccounts(peakRates(c, unit), policy.policy, runId);
+    const accountsFile = join(work, 'accounts.yaml');
+    await writeAccountsFile(accountsFile, keys);
+    const modes: ControllerMode[] = o.baselines ? ['on', 'off', 'static'] : ['on'];
+    for (const controller of modes) {
+      const target = await startEmbeddedTarget({ ...stackEnv, controller, accountsFile });
+      try {
+        say(`running ${c.name} against ${target.label}`);
+        runs.push(await runOnce(c, target, keys, unit, png, say));
+      } finally {
+        await target.close();
+      }
+    }
+  }
+  const report = buildReport(c, runs, c.rateUnit === 'capacity' ? unit : null);
+  const files = o.outDir ? await writeReport(report, o.outDir) : null;
+  return { report, files };
+}
+
+async function runOnce(
+  c: Campaign,
+  target: Target,
+  keys: ProvisionedKey[],
+  unit: number,
+  png: Uint8Array,
+  progress: (l: string) => void,
+): Promise<RunResult> {
+  const client = new ImagesClient(target.url, c.client.connections, png);
+  try {
+    return await runCampaign({ campaign: c, target, client, keys, unit, progress });
+  } finally {
+    await client.close();
+  }
+}

@@ -1,0 +1,182 @@
+import type { Campaign } from '../campaign-schema.ts';
+import type { RunResult } from './campaign-run.ts';
+import { quantile, type SecondBucket } from './recorder.ts';
+
+/** The figures a report states for one run, and the campaign's expectations checked against them. */
+export interface RunFigures {
+  offered: number;
+  completed: number;
+  paidSuccess: number | null;
+  freeSuccess: number | null;
+  refusalP99Ms: number;
+  refusals: number;
+  /** Seconds in which a paid request was refused while free requests were being admitted. */
+  paidRefusedWhileFreeAdmitted: number;
+  /** Mean GPU utilisation over the seconds demand exceeded capacity (null without status). */
+  gpuUtilisationOverloaded: number | null;
+  overloadedSeconds: number;
+  /** Seconds after the trigger ended until queue and latency stayed normal; null = never. */
+  recoverySeconds: number | null;
+  triggerEndS: number | null;
+}
+
+export interface Check {
+  name: string;
+  expected: string;
+  actual: string;
+  pass: boolean;
+}
+
+function sum(buckets: SecondBucket[], pred: (tier: string) => boolean, field: 'offered' | 'completed') {
+  let n = 0;
+  for (const b of buckets)
+    for (const [k, c] of Object.entries(b.byKey)) if (pred(k.split('/')[1])) n += c[field];
+  return n;
+}
+
+function tierSecond(b: SecondBucket, paid: Set<string>) {
+  let paidShed = 0;
+  let freeAdmitted = 0;
+  let offered = 0;
+  let shed = 0;
+  for (const [k, c] of Object.entries(b.byKey)) {
+    const tier = k.split('/')[1];
+    offered += c.offered;
+    shed += c.shed;
+    if (paid.has(tier)) paidShed += c.shed;
+    else freeAdmitted += c.admitted;
+  }
+  return { paidShed, freeAdmitted, offered, shed };
+}
+
+function p99(b: SecondBucket): number {
+  const all = Object.values(b.latencies)
+    .flat()
+    .sort((x, y) => x - y);
+  return quantile(all, 0.99);
+}
+
+/** The end of what disturbs the system on purpose: the last fault window or the last peak/surge stage. */
+export function triggerEndMs(c: Campaign): number | null {
+  let end: number | null = null;
+  let start = 0;
+  const peak = Math.max(...c.stages.map((s) => Math.max(s.rate, s.rampTo ?? 0)));
+  for (const s of c.stages) {
+    const stageEnd = start + s.duration;
+    const isTrigger = s.surge.some((x) => x.factor > 1) || Math.max(s.rate, s.rampTo ?? 0) === peak;
+    if (isTrigger && start > 0) end = Math.max(end ?? 0, stageEnd);
+    start = stageEnd;
+  }
+  for (const f of c.faults) end = Math.max(end ?? 0, f.at + (f.for ?? 0));
+  return end;
+}
+
+/**
+ * Normal = in flight and p99 no worse than twice the first stage's (plus a small absolute floor
+ * so an idle start is not a zero bar). Recovery is the first second from which every later
+ * measured second is normal: a system that dips back into overload has not recovered.
+ */
+export function recoverySeconds(buckets: SecondBucket[], c: Campaign, endS: number): number | null {
+  const firstEnd = Math.floor(c.stages[0].duration / 1000);
+  const warm = buckets.slice(1, Math.max(2, firstEnd));
+  const baseFlight = Math.max(...warm.map((b) => b.inFlight), 1);
+  const baseP99 = Math.max(...warm.map(p99), 1);
+  const normal = (b: SecondBucket) =>
+    b.inFlight <= Math.max(2 * baseFlight, baseFlight + 5) && p99(b) <= 2 * baseP99 + 500;
+  const trigger = endS;
+  const last = Math.min(buckets.length, Math.floor(c.stages.reduce((s, x) => s + x.duration, 0) / 1000));
+  if (trigger >= last) return null;
+  let from: number | null = null;
+  for (let s = trigger; s < last; s++) {
+    if (normal(buckets[s])) from ??= s;
+    else from = null;
+  }
+  return from === null ? null : from - trigger;
+}
+
+export function runFigures(r: RunResult, c: Campaign, capacity: number | null): RunFigures {
+  const paid = new Set(c.paidTiers);
+  const isPaid = (t: string) => paid.has(t);
+  const isFree = (t: string) => !paid.has(t);
+  const ratio = (pred: (t: string) => boolean) => {
+    const o = sum(r.buckets, pred, 'offered');
+    return o === 0 ? null : sum(r.buckets, pred, 'completed') / o;
+  };
+  let paidRefused = 0;
+  const overloaded = new Set<number>();
+  for (const b of r.buckets) {
+    const s = tierSecond(b, paid);
+    if (s.paidShed > 0 && s.freeAdmitted > 0) paidRefused++;
+    if ((capacity !== null && s.offered >= capacity) || s.shed > 0) overloaded.add(b.second);
+  }
+  // The controller needs a few intervals to find capacity: skip each episode's first seconds.
+  const steady = [...overloaded].filter(
+    (s) => overloaded.has(s - 1) && overloaded.has(s - 2) && overloaded.has(s - 3),
+  );
+  const gpu = r.status.filter((x) => x.gpuUtilisation !== null && steady.includes(Math.floor(x.t / 1000)));
+  const end = triggerEndMs(c);
+  const offered = sum(r.buckets, () => true, 'offered');
+  return {
+    offered,
+    completed: sum(r.buckets, () => true, 'completed'),
+    paidSuccess: ratio(isPaid),
+    freeSuccess: ratio(isFree),
+    refusalP99Ms: r.refusalOverall.p99,
+    refusals: r.refusalOverall.count,
+    paidRefusedWhileFreeAdmitted: paidRefused,
+    gpuUtilisationOverloaded: gpu.length
+      ? gpu.reduce((s, x) => s + (x.gpuUtilisation ?? 0), 0) / gpu.length
+      : null,
+    overloadedSeconds: overloaded.size,
+    recoverySeconds: end === null ? null : recoverySeconds(r.buckets, c, Math.ceil(end / 1000)),
+    triggerEndS: end === null ? null : end / 1000,
+  };
+}
+
+const pct = (x: number | null) => (x === null ? 'n/a' : `${(x * 100).toFixed(1)} %`);
+
+export function checkExpectations(f: RunFigures, c: Campaign): Check[] {
+  const e = c.expect;
+  const checks: Check[] = [];
+  if (e.paidSuccess !== undefined) {
+    checks.push({
+      name: 'paid success',
+      expected: `≥ ${pct(e.paidSuccess)}`,
+      actual: pct(f.paidSuccess),
+      pass: f.paidSuccess !== null && f.paidSuccess >= e.paidSuccess,
+    });
+  }
+  if (e.refusalP99 !== undefined) {
+    checks.push({
+      name: 'refusal latency p99',
+      expected: `≤ ${e.refusalP99} ms`,
+      actual: f.refusals ? `${f.refusalP99Ms.toFixed(2)} ms (${f.refusals} refusals)` : 'no refusals',
+      pass: f.refusalP99Ms <= e.refusalP99,
+    });
+  }
+  if (e.noPaidRefusalWhileFreeAdmitted) {
+    checks.push({
+      name: 'no paid refusal while free admitted',
+      expected: '0 seconds',
+      actual: `${f.paidRefusedWhileFreeAdmitted} seconds`,
+      pass: f.paidRefusedWhileFreeAdmitted === 0,
+    });
+  }
+  if (e.gpuUtilisation !== undefined) {
+    checks.push({
+      name: 'GPU utilisation while overloaded',
+      expected: `≥ ${pct(e.gpuUtilisation)}`,
+      actual: `${pct(f.gpuUtilisationOverloaded)} over ${f.overloadedSeconds} s`,
+      pass: f.gpuUtilisationOverloaded !== null && f.gpuUtilisationOverloaded >= e.gpuUtilisation,
+    });
+  }
+  if (e.recoveryWithin !== undefined) {
+    checks.push({
+      name: 'recovery after the trigger',
+      expected: `≤ ${e.recoveryWithin / 1000} s`,
+      actual: f.recoverySeconds === null ? 'not recovered' : `${f.recoverySeconds} s`,
+      pass: f.recoverySeconds !== null && f.recoverySeconds * 1000 <= e.recoveryWithin,
+    });
+  }
+  return checks;
+}
