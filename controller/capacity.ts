@@ -1,0 +1,179 @@
+import type { WorkerSignal } from '../common/contracts/index.ts';
+
+/**
+ * Capacity is learned from what workers actually finish, never read from policy: each worker's
+ * cost units per second at full use, smoothed per worker, then summed over the workers alive now.
+ * Losing a worker removes its share at once; a slower worker is followed by the smoothing.
+ */
+export interface WorkerMemory {
+  at: number;
+  costFinished: number;
+  jobsFinished: number;
+  /** Cost units per second this worker finishes when all its slots are busy; null until learned. */
+  capacity: number | null;
+}
+
+/** How much a new sample moves a worker's estimate: fast enough to follow a slowdown in a few intervals. */
+const CAPACITY_SMOOTHING = 0.6;
+/** Below this use the finished rate says too little about capacity (one busy slot of many is noise). */
+const MIN_USE_TO_LEARN = 0.1;
+
+export interface CapacityEstimate {
+  /** Cost units per second per lane. */
+  byLane: Record<string, number>;
+  /** Part of byLane coming from workers that serve several lanes (what lanes may lend each other). */
+  sharedByLane: Record<string, number>;
+  total: number;
+  /** Workers counted now. */
+  workers: number;
+  /** Cost units per job, learned from the same counters (1 until known). */
+  jobCost: number;
+  /** Busy slots / total slots across live workers; null when none. */
+  utilisation: number | null;
+  known: boolean;
+}
+
+export interface CapacityMemory {
+  workers: Record<string, WorkerMemory>;
+  jobCost: number;
+}
+
+/**
+ * A worker that missed a report counts for nothing: it may be dead, and an unknown worker is not
+ * a working one. Workers report every second (WorkerSignal contract).
+ */
+export function workerLateAfterMs(intervalMs: number): number {
+  return 1.5 * Math.max(intervalMs, 1000);
+}
+
+export function estimateCapacity(
+  signals: WorkerSignal[],
+  prev: CapacityMemory | null,
+  now: number,
+  opts: {
+    intervalMs: number;
+    maxAgeMs: number;
+    laneShares: Record<string, number>;
+    backlogByLane: Record<string, number>;
+  },
+): { estimate: CapacityEstimate; memory: CapacityMemory } {
+  const workers: Record<string, WorkerMemory> = {};
+  const byLane: Record<string, number> = {};
+  const sharedByLane: Record<string, number> = {};
+  for (const lane of Object.keys(opts.laneShares)) {
+    byLane[lane] = 0;
+    sharedByLane[lane] = 0;
+  }
+  let busy = 0;
+  let slots = 0;
+  let live = 0;
+  let costDelta = 0;
+  let jobsDelta = 0;
+  for (const s of signals) {
+    const age = now - s.at;
+    if (age > opts.maxAgeMs) continue;
+    const before = prev?.workers[s.id];
+    const learned = learnWorker(s, before, opts.backlogByLane);
+    workers[s.id] = learned;
+    if (before && s.at > before.at && s.costFinished >= before.costFinished) {
+      costDelta += s.costFinished - before.costFinished;
+      jobsDelta += s.jobsFinished - before.jobsFinished;
+    }
+    if (age > workerLateAfterMs(opts.intervalMs) || learned.capacity === null) continue;
+    live++;
+    busy += s.slotsBusy;
+    slots += s.slotsTotal;
+    splitAcrossLanes(learned.capacity, s.lanes, opts.laneShares, byLane, sharedByLane);
+  }
+  const jobCost = jobsDelta > 0 ? costDelta / jobsDelta : (prev?.jobCost ?? 1);
+  const total = Object.values(byLane).reduce((a, b) => a + b, 0);
+  return {
+    estimate: {
+      byLane,
+      sharedByLane,
+      total,
+      workers: live,
+      jobCost,
+      utilisation: slots > 0 ? busy / slots : null,
+      known: live > 0,
+    },
+    memory: { workers, jobCost },
+  };
+}
+
+function learnWorker(
+  s: WorkerSignal,
+  before: WorkerMemory | undefined,
+  backlogByLane: Record<string, number>,
+): WorkerMemory {
+  const fresh = { at: s.at, costFinished: s.costFinished, jobsFinished: s.jobsFinished };
+  if (!before || s.at <= before.at) return { ...fresh, capacity: before?.capacity ?? null };
+  // A restarted worker starts its counters again: no rate from this pair of samples.
+  if (s.costFinished < before.costFinished) return { ...fresh, capacity: before.capacity };
+  const rate = ((s.costFinished - before.costFinished) * 1000) / (s.at - before.at);
+  const use = s.slotsTotal > 0 ? s.slotsBusy / s.slotsTotal : 0;
+  // With work waiting in its lanes the worker is as busy as it can be, whatever one sample of
+  // its slots says; otherwise scale the finished rate by how busy it was.
+  const waiting = s.lanes.some((l) => (backlogByLane[l] ?? 0) > 0);
+  let sample: number | null = null;
+  if (waiting || use >= 1) sample = rate;
+  else if (use >= MIN_USE_TO_LEARN) sample = rate / use;
+  if (sample === null) return { ...fresh, capacity: before.capacity };
+  const capacity =
+    before.capacity === null ? sample : before.capacity + CAPACITY_SMOOTHING * (sample - before.capacity);
+  return { ...fresh, capacity };
+}
+
+/** A worker serving several lanes gives each a part in proportion to the lanes' policy shares. */
+function splitAcrossLanes(
+  capacity: number,
+  lanes: string[],
+  shares: Record<string, number>,
+  byLane: Record<string, number>,
+  sharedByLane: Record<string, number>,
+) {
+  const known = lanes.filter((l) => l in shares);
+  const total = known.reduce((a, l) => a + shares[l], 0);
+  for (const l of known) {
+    const part = total > 0 ? (capacity * shares[l]) / total : capacity / known.length;
+    byLane[l] += part;
+    if (known.length > 1) sharedByLane[l] += part;
+  }
+}
+
+/**
+ * Lanes are bulkheads, but a lane that does not use its share of the shared workers lends the rest
+ * to lanes that want more, in proportion to what they lack.
+ */
+export function lendUnusedShare(
+  capacity: CapacityEstimate,
+  demandByLane: Record<string, number | null>,
+): Record<string, number> {
+  const out = { ...capacity.byLane };
+  let pool = 0;
+  const wants: Record<string, number> = {};
+  for (const [lane, cap] of Object.entries(capacity.byLane)) {
+    const d = demandByLane[lane];
+    if (d === null || d === undefined) continue;
+    if (d < cap) {
+      const lend = Math.min(cap - d, capacity.sharedByLane[lane] ?? 0);
+      pool += lend;
+      out[lane] -= lend;
+    } else if (d > cap) wants[lane] = Math.min(d - cap, capacity.total);
+  }
+  const totalWant = Object.values(wants).reduce((a, b) => a + b, 0);
+  if (totalWant <= 0) {
+    for (const lane of Object.keys(capacity.byLane)) out[lane] = capacity.byLane[lane];
+    return out;
+  }
+  const given = Math.min(pool, totalWant);
+  for (const [lane, w] of Object.entries(wants)) out[lane] += (given * w) / totalWant;
+  // What nobody wanted stays with its lane, so an idle bulkhead keeps its budget.
+  const unlent = pool - given;
+  if (unlent > 0) {
+    for (const [lane, cap] of Object.entries(capacity.byLane)) {
+      if (out[lane] < cap) out[lane] += (unlent * (cap - out[lane])) / Math.max(pool, 1e-9);
+    }
+  }
+  return out;
+}
