@@ -1,0 +1,160 @@
+import type { Brownout, Operation, TierAdmission } from '../common/contracts/index.ts';
+import { jitteredHintMs } from './retry-hints.ts';
+
+/**
+ * The per-request admission decision as a pure function: everything it needs is passed in, it
+ * returns what to do. The request path calls it twice: first without limit outcomes (a refusal
+ * here costs no round trip at all), then with the per-account and global token outcomes taken in
+ * one parallel round trip.
+ */
+
+/** Retries need this many times their cost in global tokens: they are shed before first attempts. */
+export const RETRY_TOKEN_FACTOR = 2;
+const SHED_HINT_BASE_MS = 2000;
+
+export interface LimitOutcomes {
+  /** Per-account limit: ok, or how long until the account may try again. */
+  account: { ok: boolean; waitMs: number };
+  /** Global token bucket of lane × tier; null when the state has no cap for it. */
+  global: { ok: boolean; waitMs: number } | null;
+}
+
+export interface AdmissionInput {
+  operation: Operation;
+  /** The request holds a connection until the result (sync JSON or a stream). */
+  holdsConnection: boolean;
+  /** The client said `Prefer: respond-async`: a 202 is an acceptable answer. */
+  allowAsync: boolean;
+  /** A retry of an earlier attempt (x-stainless-retry-count > 0 or a repeated idempotency key). */
+  retry: boolean;
+  cost: number;
+  /** Result of the rollout gate(s) for this tier and the request's features. */
+  gateOpen: boolean;
+  /** The controller's (or static) admission for the account's lane × tier; null = unknown. */
+  tier: TierAdmission | null;
+  syncWaitMs: number;
+  limits?: LimitOutcomes;
+  /** In [0, 1): jitter for the retry hint. */
+  random: number;
+}
+
+export type RefusalReason =
+  | 'rollout'
+  | 'unknown_tier'
+  | 'account_rate'
+  | 'shed'
+  | 'over_max_wait'
+  | 'edits_off'
+  | 'retry_shed'
+  | 'sync_off'
+  | 'global_rate';
+
+export type AdmissionDecision =
+  | {
+      kind: 'refuse';
+      reason: RefusalReason;
+      status: 403 | 429 | 503;
+      code: string;
+      message: string;
+      /** Retry hint in ms, within (0, 60 s]; null when retrying cannot help. */
+      hintMs: number | null;
+    }
+  | { kind: 'check-limits'; tokens: number }
+  | { kind: 'admit'; respond: 'sync' | 'async'; brownout: Brownout | null };
+
+function refuse(
+  reason: RefusalReason,
+  status: 403 | 429 | 503,
+  code: string,
+  message: string,
+  hintMs: number | null,
+): AdmissionDecision {
+  return { kind: 'refuse', reason, status, code, message, hintMs };
+}
+
+export function decideAdmission(input: AdmissionInput): AdmissionDecision {
+  if (!input.gateOpen) {
+    return refuse(
+      'rollout',
+      403,
+      'feature_not_available',
+      'This feature is not available for your plan yet.',
+      null,
+    );
+  }
+  const t = input.tier;
+  if (!t)
+    return refuse('unknown_tier', 503, 'tier_unavailable', 'No capacity is configured for your plan.', null);
+  const hint = (ms: number) => jitteredHintMs(ms, input.random);
+  const shedHint = hint(SHED_HINT_BASE_MS * (1 + t.brownout.level));
+
+  if (input.limits && !input.limits.account.ok) {
+    return refuse(
+      'account_rate',
+      429,
+      'rate_limit_exceeded',
+      'Rate limit reached for requests on your account. Please retry later.',
+      hint(input.limits.account.waitMs),
+    );
+  }
+  if (t.mode === 'shed') {
+    return refuse(
+      'shed',
+      429,
+      'capacity_exceeded',
+      'The service is at capacity for your plan. Please retry later.',
+      shedHint,
+    );
+  }
+  if (t.expectedWaitMs > t.maxWaitMs) {
+    return refuse(
+      'over_max_wait',
+      429,
+      'capacity_exceeded',
+      'The queue for your plan is too long. Please retry later.',
+      hint(t.expectedWaitMs - t.maxWaitMs),
+    );
+  }
+  if (input.operation === 'edit' && !t.edits) {
+    return refuse(
+      'edits_off',
+      429,
+      'edits_unavailable',
+      'Image edits are paused under the current load. Please retry later.',
+      shedHint,
+    );
+  }
+  const asyncOnly = t.mode === 'async-only' || (input.holdsConnection && t.expectedWaitMs > input.syncWaitMs);
+  if (asyncOnly && input.retry) {
+    return refuse(
+      'retry_shed',
+      429,
+      'capacity_exceeded',
+      'Retries are paused under the current load. Please retry later.',
+      shedHint,
+    );
+  }
+  if (asyncOnly && input.holdsConnection && !input.allowAsync) {
+    return refuse(
+      'sync_off',
+      429,
+      'sync_unavailable',
+      'Synchronous requests are paused under the current load; send `Prefer: respond-async` to queue the job.',
+      hint(Math.max(SHED_HINT_BASE_MS, t.expectedWaitMs)),
+    );
+  }
+  const tokens = input.retry ? input.cost * RETRY_TOKEN_FACTOR : input.cost;
+  if (!input.limits) return { kind: 'check-limits', tokens };
+  const global = input.limits.global;
+  if (global && !global.ok) {
+    return refuse(
+      'global_rate',
+      429,
+      'capacity_exceeded',
+      'The service is at capacity for your plan. Please retry later.',
+      hint(global.waitMs),
+    );
+  }
+  const respond = asyncOnly || !input.holdsConnection ? 'async' : 'sync';
+  return { kind: 'admit', respond, brownout: t.brownout.level > 0 ? t.brownout : null };
+}

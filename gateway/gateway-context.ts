@@ -1,0 +1,107 @@
+import type { Context } from 'hono';
+import type { Account } from '../common/contracts/index.ts';
+import type { Infra } from '../common/infra.ts';
+import type { Logger } from '../common/log.ts';
+import type { ActivePolicy } from '../common/policy/schema.ts';
+import type { AccountLimits } from './account-limits.ts';
+import type { AdmissionCache } from './admission-cache.ts';
+import { ApiError } from './api-error.ts';
+import { hashKey } from './api-keys.ts';
+import type { AuthClient } from './auth-client.ts';
+import type { ClientAddress } from './client-address.ts';
+import type { HeldConnections } from './connection-limits.ts';
+import { authCacheTotal } from './gateway-metrics.ts';
+import type { IdempotencyMemo } from './idempotency-memo.ts';
+import type { ImageUrlSigner } from './image-urls.ts';
+import type { ResultContext } from './image-results.ts';
+import { jitteredHintMs, retryHeaders } from './retry-hints.ts';
+
+/** Counters since start by `lane/tier`, reported in the gateway's signal. */
+export class TrafficCounters {
+  readonly offered: Record<string, number> = {};
+  readonly admitted: Record<string, number> = {};
+  readonly shed: Record<string, number> = {};
+  signups = 0;
+
+  count(kind: 'offered' | 'admitted' | 'shed', lane: string, tier: string) {
+    const k = `${lane}/${tier}`;
+    this[kind][k] = (this[kind][k] ?? 0) + 1;
+  }
+}
+
+/** Everything the routes share; built once by createGateway. */
+export interface GatewayContext {
+  infra: Infra;
+  log: Logger;
+  policy(): ActivePolicy;
+  admission: AdmissionCache;
+  limits: AccountLimits;
+  auth: AuthClient;
+  clients: ClientAddress;
+  held: HeldConnections;
+  signer: ImageUrlSigner;
+  idempotency: IdempotencyMemo;
+  counters: TrafficCounters;
+  /** Aborted when the gateway shuts down: held requests stop waiting. */
+  shutdown: AbortSignal;
+  adminToken: string | null;
+  /** Info lines about refusals, at most a few per second. */
+  refusalLog: (log: (dropped: number) => void) => void;
+}
+
+const INVALID_KEY = new ApiError(
+  401,
+  'invalid_api_key',
+  'Incorrect API key provided. You can find your API key in your account settings.',
+  null,
+  { 'x-should-retry': 'false' },
+  'invalid_request_error',
+);
+
+const MISSING_KEY = new ApiError(
+  401,
+  'missing_api_key',
+  "You didn't provide an API key. Send it as an HTTP Bearer token: 'Authorization: Bearer YOUR_KEY'.",
+  null,
+  { 'x-should-retry': 'false' },
+  'invalid_request_error',
+);
+
+export async function authenticate(g: GatewayContext, c: Context): Promise<Account> {
+  const header = c.req.header('authorization');
+  if (!header) throw MISSING_KEY;
+  const m = /^Bearer\s+(\S+)$/i.exec(header);
+  if (!m) throw INVALID_KEY;
+  let account: Account | null;
+  const cached = g.auth;
+  try {
+    account = await cached.resolve(hashKey(m[1]), Date.now());
+  } catch {
+    authCacheTotal.inc({ result: 'error' });
+    throw new ApiError(
+      503,
+      'auth_unavailable',
+      'Authentication is temporarily unavailable. Please retry.',
+      null,
+      retryHeaders(jitteredHintMs(1000, Math.random()), null),
+    );
+  }
+  if (!account) throw INVALID_KEY;
+  return account;
+}
+
+export function resultContext(g: GatewayContext, c: Context, now: number): ResultContext {
+  return {
+    blobs: g.infra.blobs,
+    signer: g.signer,
+    origin: new URL(c.req.url).origin,
+    urlTtlMs: g.policy().policy.limits.urlTtl,
+    now,
+  };
+}
+
+/** The peer address from the node server's socket, when there is one (not under app.fetch in tests). */
+export function peerAddress(c: Context): string | undefined {
+  const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
+  return env?.incoming?.socket?.remoteAddress;
+}

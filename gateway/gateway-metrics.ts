@@ -1,0 +1,86 @@
+import { Counter, Gauge, Histogram } from 'prom-client';
+import { registry } from '../common/metrics.ts';
+
+// Module-level: one set per process however many gateways a test creates. Labels are bounded
+// sets (route templates, lane, tier, reason) — never account or job ids.
+
+function once<T>(name: string, make: () => T): T {
+  return (registry.getSingleMetric(name) as T | undefined) ?? make();
+}
+
+export const requestsTotal = once(
+  'spillway_gateway_requests_total',
+  () =>
+    new Counter({
+      name: 'spillway_gateway_requests_total',
+      help: 'HTTP requests answered, by route and status',
+      labelNames: ['route', 'status'],
+      registers: [registry],
+    }),
+);
+
+export const admissionTotal = once(
+  'spillway_gateway_admission_total',
+  () =>
+    new Counter({
+      name: 'spillway_gateway_admission_total',
+      help: 'Admission decisions by lane, tier, outcome (admitted, shed) and reason',
+      labelNames: ['lane', 'tier', 'outcome', 'reason'],
+      registers: [registry],
+    }),
+);
+
+export const admissionSeconds = once(
+  'spillway_gateway_admission_decision_seconds',
+  () =>
+    new Histogram({
+      name: 'spillway_gateway_admission_decision_seconds',
+      help: 'Time to decide admission (limits and tokens included)',
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1],
+      registers: [registry],
+    }),
+);
+
+export const requestSeconds = once(
+  'spillway_gateway_request_duration_seconds',
+  () =>
+    new Histogram({
+      name: 'spillway_gateway_request_duration_seconds',
+      help: 'Time to answer a request (until the response starts for streams)',
+      labelNames: ['route'],
+      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 120],
+      registers: [registry],
+    }),
+);
+
+export const firstPartialSeconds = once(
+  'spillway_gateway_first_partial_seconds',
+  () =>
+    new Histogram({
+      name: 'spillway_gateway_first_partial_seconds',
+      help: 'Time from request to the first partial image streamed',
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers: [registry],
+    }),
+);
+
+export const authCacheTotal = once(
+  'spillway_gateway_auth_lookups_total',
+  () =>
+    new Counter({
+      name: 'spillway_gateway_auth_lookups_total',
+      help: 'API key look-ups by result (hit = served from the in-process cache)',
+      labelNames: ['result'],
+      registers: [registry],
+    }),
+);
+
+export const heldConnections = once(
+  'spillway_gateway_held_connections',
+  () =>
+    new Gauge({
+      name: 'spillway_gateway_held_connections',
+      help: 'Sync and streaming requests held open',
+      registers: [registry],
+    }),
+);

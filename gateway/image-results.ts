@@ -1,0 +1,85 @@
+import type { JobRecord } from '../common/contracts/index.ts';
+import type { BlobStore } from '../common/blob/blob-store.ts';
+import { ApiError } from './api-error.ts';
+import type { ImageUrlSigner } from './image-urls.ts';
+import type { ImagesResponse } from './openai-schemas.ts';
+import { jitteredHintMs, retryHeaders } from './retry-hints.ts';
+
+export interface ResultContext {
+  blobs: BlobStore;
+  signer: ImageUrlSigner;
+  /** Scheme and host the client reached us on, for absolute result URLs. */
+  origin: string;
+  urlTtlMs: number;
+  now: number;
+}
+
+/** Response fields OpenAI echoes: resolved quality and background, never `auto`. */
+export function echoedSettings(record: JobRecord) {
+  const p = record.message.params;
+  return {
+    quality: p.quality === 'auto' ? ('medium' as const) : p.quality,
+    background: p.background === 'transparent' ? ('transparent' as const) : ('opaque' as const),
+    output_format: p.outputFormat,
+  };
+}
+
+export function resultSize(record: JobRecord): string {
+  const first = record.result?.images[0];
+  return first ? `${first.width}x${first.height}` : record.message.params.size;
+}
+
+export async function blobBase64(blobs: BlobStore, key: string): Promise<string> {
+  const blob = await blobs.get(key);
+  if (!blob) throw new ApiError(500, 'result_missing', 'The image of this job is no longer available.');
+  return blob.data.toString('base64');
+}
+
+/** A completed job as OpenAI's ImagesResponse: b64_json read from the blob store, or signed URLs. */
+export async function imagesResponse(record: JobRecord, ctx: ResultContext): Promise<ImagesResponse> {
+  const result = record.result;
+  if (!result) throw new ApiError(500, 'result_missing', 'The job finished without a result.');
+  const expires = Math.floor((ctx.now + ctx.urlTtlMs) / 1000);
+  const data =
+    record.message.params.responseFormat === 'url'
+      ? result.images.map((_, i) => ({ url: ctx.origin + ctx.signer.path(record.id, i, expires) }))
+      : await Promise.all(
+          result.images.map(async (img) => ({ b64_json: await blobBase64(ctx.blobs, img.blob) })),
+        );
+  return {
+    created: result.created,
+    data,
+    size: resultSize(record),
+    ...echoedSettings(record),
+    usage: result.usage,
+  };
+}
+
+/** Why a job that ended without a result ended, as the error a sync client receives. */
+export function terminalError(record: JobRecord, random: number): ApiError {
+  const message = record.error?.message;
+  switch (record.state) {
+    case 'blocked':
+      return new ApiError(
+        400,
+        'moderation_blocked',
+        message ?? 'Your request was rejected as a result of our safety system.',
+        null,
+        { 'x-should-retry': 'false' },
+      );
+    case 'expired':
+      return new ApiError(
+        503,
+        'job_expired',
+        'The job waited longer than your plan allows and was not run. Please retry later.',
+        null,
+        retryHeaders(jitteredHintMs(5000, random), null),
+      );
+    case 'cancelled':
+      return new ApiError(409, 'job_cancelled', 'The job was cancelled.', null, {
+        'x-should-retry': 'false',
+      });
+    default:
+      return new ApiError(500, record.error?.code ?? 'job_failed', message ?? 'The job failed.', null, {});
+  }
+}

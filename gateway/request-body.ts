@@ -1,0 +1,59 @@
+import { ApiError } from './api-error.ts';
+
+function tooLarge(maxBytes: number): ApiError {
+  return new ApiError(413, 'request_too_large', `Request body is larger than ${maxBytes} bytes.`, null, {
+    'x-should-retry': 'false',
+  });
+}
+
+/**
+ * Reads the body up to `maxBytes`, refusing early on a declared Content-Length and stopping the
+ * read as soon as a chunked body passes the bound, so an oversize upload costs no more than the bound.
+ */
+export async function readLimitedBody(req: Request, maxBytes: number): Promise<Uint8Array> {
+  const declared = req.headers.get('content-length');
+  if (declared !== null && Number(declared) > maxBytes) throw tooLarge(maxBytes);
+  if (!req.body) return new Uint8Array(0);
+  const reader = req.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel().catch(() => {});
+      throw tooLarge(maxBytes);
+    }
+    chunks.push(value);
+  }
+  if (chunks.length === 1) return chunks[0];
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.byteLength;
+  }
+  return out;
+}
+
+export async function readJsonBody(req: Request, maxBytes: number): Promise<unknown> {
+  const type = req.headers.get('content-type') ?? '';
+  if (!type.includes('application/json')) {
+    throw new ApiError(415, 'unsupported_media_type', 'Content-Type must be application/json.', null, {
+      'x-should-retry': 'false',
+    });
+  }
+  const bytes = await readLimitedBody(req, maxBytes);
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    throw new ApiError(
+      400,
+      'invalid_json',
+      'We could not parse the JSON body of your request. The OpenAI API expects a JSON payload.',
+      null,
+      { 'x-should-retry': 'false' },
+    );
+  }
+}

@@ -1,0 +1,76 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import type { Gateway } from './service.ts';
+
+export interface ServeOptions {
+  port: number;
+  host: string;
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  /** How long close() lets in-flight requests finish before held ones are told to come back. */
+  drainMs?: number;
+}
+
+/**
+ * Runs the gateway on @hono/node-server. close() drains: stop accepting, let in-flight requests
+ * finish for `drainMs`, then release held requests (they answer with a retry hint, their jobs
+ * continue), then drop what is left.
+ */
+export async function serveGateway(
+  gateway: Gateway,
+  options: ServeOptions,
+): Promise<{ port: number; close(): Promise<void> }> {
+  let inflight = 0;
+  let idle: (() => void) | null = null;
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = serve(
+      {
+        fetch: async (req, env) => {
+          inflight++;
+          try {
+            return await gateway.fetch(req, env);
+          } finally {
+            inflight--;
+            if (inflight === 0) idle?.();
+          }
+        },
+        port: options.port,
+        hostname: options.host,
+        serverOptions: {
+          headersTimeout: options.headersTimeoutMs,
+          requestTimeout: options.requestTimeoutMs,
+          keepAliveTimeout: 5000,
+        },
+      },
+      () => resolve(s as Server),
+    ) as Server;
+    s.once('error', reject);
+  });
+  const port = (server.address() as AddressInfo).port;
+
+  const waitIdle = (ms: number) =>
+    new Promise<void>((resolve) => {
+      if (inflight === 0 && gateway.held() === 0) return resolve();
+      const timer = setTimeout(resolve, ms);
+      idle = () => {
+        if (gateway.held() > 0) return;
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+
+  return {
+    port,
+    close: async () => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      await waitIdle(options.drainMs ?? 5000);
+      gateway.releaseHeld();
+      await waitIdle(1000);
+      server.closeAllConnections();
+      await closed;
+      await gateway.close();
+    },
+  };
+}

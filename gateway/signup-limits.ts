@@ -1,0 +1,47 @@
+import type { Redis } from 'ioredis';
+import {
+  type RateLimiterAbstract,
+  RateLimiterMemory,
+  RateLimiterRedis,
+  RateLimiterRes,
+} from 'rate-limiter-flexible';
+
+/**
+ * Sign-ups per client address (policy.signup.perClient): a slow rate such as 5/h becomes that
+ * many points per hour, a fast one points per second.
+ */
+export class SignupLimits {
+  private limiter: RateLimiterAbstract | null = null;
+  private ratePerSec = -1;
+
+  constructor(private readonly redis: Redis | null) {}
+
+  private limiterFor(ratePerSec: number): RateLimiterAbstract {
+    if (this.limiter && ratePerSec === this.ratePerSec) return this.limiter;
+    const duration = ratePerSec >= 1 ? 1 : 3600;
+    const points = Math.max(1, Math.round(ratePerSec * duration));
+    const keyPrefix = `spillway:signup:${points}:${duration}`;
+    const memory = new RateLimiterMemory({ points, duration, keyPrefix });
+    this.limiter = this.redis
+      ? new RateLimiterRedis({
+          storeClient: this.redis,
+          points,
+          duration,
+          keyPrefix,
+          insuranceLimiter: memory,
+        })
+      : memory;
+    this.ratePerSec = ratePerSec;
+    return this.limiter;
+  }
+
+  async consume(client: string, ratePerSec: number): Promise<{ ok: boolean; waitMs: number }> {
+    try {
+      await this.limiterFor(ratePerSec).consume(client, 1);
+      return { ok: true, waitMs: 0 };
+    } catch (err) {
+      if (!(err instanceof RateLimiterRes)) throw err;
+      return { ok: false, waitMs: err.msBeforeNext };
+    }
+  }
+}

@@ -1,0 +1,25 @@
+import { randomBytes } from 'node:crypto';
+import type { TraceContext } from '../common/contracts/index.ts';
+
+const TRACEPARENT = /^([\da-f]{2})-([\da-f]{32})-([\da-f]{16})-([\da-f]{2})$/;
+
+/**
+ * The W3C trace context of a request: the caller's trace continues with a new span for the
+ * gateway; without a valid `traceparent` a new trace starts.
+ */
+export function traceFromHeaders(
+  traceparent: string | null,
+  tracestate: string | null,
+): TraceContext & { traceId: string } {
+  const m = traceparent ? TRACEPARENT.exec(traceparent.trim()) : null;
+  const valid = m && m[1] !== 'ff' && !/^0+$/.test(m[2]) && !/^0+$/.test(m[3]);
+  const traceId = valid ? m[2] : randomBytes(16).toString('hex');
+  const flags = valid ? m[4] : '01';
+  const spanId = randomBytes(8).toString('hex');
+  const trace: TraceContext & { traceId: string } = {
+    traceparent: `00-${traceId}-${spanId}-${flags}`,
+    traceId,
+  };
+  if (valid && tracestate) trace.tracestate = tracestate;
+  return trace;
+}
