@@ -64,7 +64,7 @@ const CASES: [string, string, string, number, number, string][] = [
     'rollout:\n  - { feature: generate, tier: plus, percent: 0 }\n',
     O,
     2,
-    50,
+    47,
     'paid-refused',
   ],
   ['paid fallback rate 0', 'fallback:\n  api: { pro: 0/s }\n', O, 2, 15, 'paid-refused'],
