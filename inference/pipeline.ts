@@ -35,6 +35,8 @@ export interface JobRun {
   plan: RenderPlan;
   /** Aborted on cancellation, loss of the job, or shutdown; checked between steps. */
   signal: AbortSignal;
+  /** Told after each recorded pass, so the lease heartbeat repeats the current progress. */
+  onProgress?(pass: number, passes: number): void;
 }
 
 export type Outcome =

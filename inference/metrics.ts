@@ -1,0 +1,74 @@
+import { Counter, Gauge, Histogram, type Metric } from 'prom-client';
+import { registry } from '../common/metrics.ts';
+
+// Metrics are registered once per process (embedded mode may start several workers).
+function once<T extends Metric>(name: string, make: () => T): T {
+  return (registry.getSingleMetric(name) as T | undefined) ?? make();
+}
+
+export const passDuration = once(
+  'spillway_worker_pass_duration_seconds',
+  () =>
+    new Histogram({
+      name: 'spillway_worker_pass_duration_seconds',
+      help: 'Decoder pass duration by output size (longer side, px)',
+      labelNames: ['size'],
+      buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
+);
+
+export const jobDuration = once(
+  'spillway_worker_job_duration_seconds',
+  () =>
+    new Histogram({
+      name: 'spillway_worker_job_duration_seconds',
+      help: 'Time from claim to terminal state on this worker',
+      labelNames: ['lane', 'tier', 'operation', 'outcome'],
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    }),
+);
+
+export const jobsByOutcome = once(
+  'spillway_worker_jobs_total',
+  () =>
+    new Counter({
+      name: 'spillway_worker_jobs_total',
+      help: 'Jobs run by outcome (completed, blocked, failed, aborted, handed_off)',
+      labelNames: ['lane', 'tier', 'outcome'],
+      registers: [registry],
+    }),
+);
+
+export const jobsSkipped = once(
+  'spillway_worker_jobs_skipped_total',
+  () =>
+    new Counter({
+      name: 'spillway_worker_jobs_skipped_total',
+      help: 'Deliveries dropped before any model ran, by reason',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
+);
+
+export const slotsBusy = once(
+  'spillway_worker_slots_busy',
+  () =>
+    new Gauge({
+      name: 'spillway_worker_slots_busy',
+      help: 'Jobs running on this process now',
+      labelNames: ['worker'],
+      registers: [registry],
+    }),
+);
+
+export const deadLettered = once(
+  'spillway_worker_dead_letter_total',
+  () =>
+    new Counter({
+      name: 'spillway_worker_dead_letter_total',
+      help: 'Jobs sent to the dead-letter topic',
+      registers: [registry],
+    }),
+);

@@ -1,0 +1,392 @@
+import {
+  DEAD_LETTER_TOPIC,
+  isTerminal,
+  JobMessage,
+  type JobRecord,
+  jobTopic,
+  parseJobTopic,
+  type TerminalState,
+} from '../common/contracts/index.ts';
+import { SpillwayError } from '../common/errors.ts';
+import type { Infra } from '../common/infra.ts';
+import type { Logger } from '../common/log.ts';
+import type { PolicySource } from '../common/policy/policy-source.ts';
+import type { Consumer, Delivery } from '../common/queue/queue.ts';
+import { guardJob } from './job-guard.ts';
+import { deadLettered, jobDuration, jobsByOutcome, jobsSkipped, passDuration, slotsBusy } from './metrics.ts';
+import type { ModelRunner } from './model-runner.ts';
+import { type Outcome, runPipeline } from './pipeline.ts';
+import { planRender } from './render-plan.ts';
+import { chooseTier, initialSchedulerState, type SchedulerState, type TierWeight } from './scheduler.ts';
+import { WorkerStats } from './signals.ts';
+
+export interface WorkerOptions {
+  infra: Infra;
+  policy: PolicySource;
+  log: Logger;
+  workerId: string;
+  slots: number;
+  lanes: string[];
+  models: ModelRunner;
+  categories: { text: string[]; visual: string[] };
+  leaseMs?: number;
+  heartbeatMs?: number;
+  /** Claims (or in-process exceptions) after which a job is dead-lettered and failed. */
+  maxAttempts?: number;
+  /** Deliveries buffered per topic beyond the running ones; the topic is paused above it. */
+  bufferPerTopic?: number;
+  now?: () => number;
+}
+
+interface Buffered {
+  delivery: Delivery;
+  lane: string;
+  tier: string;
+}
+
+/** Failures that retrying cannot fix: the job fails at once. */
+const PERMANENT = new Set(['edit_input_missing']);
+
+export type SkipReason = 'cancelled' | 'expired' | 'terminal' | 'owned' | 'missing' | 'invalid';
+
+/**
+ * The consumer loop of one worker process: one consumer group per lane, tiers pulled by weight
+ * from small local buffers, up to `slots` jobs at once. A delivery is acked only once its job is
+ * terminal (or owned by someone else); on shutdown running jobs stop at their last checkpoint,
+ * their leases are released and the unacked deliveries go back to the group.
+ */
+export class InferenceWorker {
+  readonly stats: WorkerStats;
+  private readonly consumers = new Map<string, Consumer>();
+  private readonly buffers = new Map<string, Buffered[]>();
+  private readonly paused = new Set<string>();
+  private readonly running = new Map<string, { abort: AbortController; done: Promise<void> }>();
+  private schedule = new Map<string, SchedulerState>();
+  private laneCursor = 0;
+  private accepting = true;
+  private busy = 0;
+  private readonly leaseMs: number;
+  private readonly maxAttempts: number;
+  private readonly bufferPerTopic: number;
+  private readonly now: () => number;
+
+  constructor(private readonly o: WorkerOptions) {
+    this.leaseMs = o.leaseMs ?? 15_000;
+    this.maxAttempts = o.maxAttempts ?? 3;
+    this.bufferPerTopic = o.bufferPerTopic ?? Math.max(1, o.slots);
+    this.now = o.now ?? Date.now;
+    this.stats = new WorkerStats(o.slots, this.now);
+  }
+
+  private tiers(): TierWeight[] {
+    return Object.entries(this.o.policy.current().policy.tiers).map(([tier, t]) => ({
+      tier,
+      priority: t.priority,
+      weight: t.weight,
+      minShare: t.minShare,
+    }));
+  }
+
+  async start(): Promise<void> {
+    for (const lane of this.o.lanes) {
+      const topics = this.tiers().map((t) => jobTopic(lane, t.tier));
+      await this.o.infra.queue.ensureTopics(topics);
+      const consumer = await this.o.infra.queue.consume({
+        groupId: `spillway-workers-${lane}`,
+        topics,
+        onMessage: (d) => this.receive(d),
+      });
+      this.consumers.set(lane, consumer);
+    }
+  }
+
+  private receive(delivery: Delivery): void {
+    const route = parseJobTopic(delivery.topic);
+    if (!route || !this.accepting) return; // Not acked: it goes back to the group.
+    const buffer = this.buffers.get(delivery.topic) ?? [];
+    buffer.push({ delivery, lane: route.lane, tier: route.tier });
+    this.buffers.set(delivery.topic, buffer);
+    if (buffer.length >= this.bufferPerTopic && !this.paused.has(delivery.topic)) {
+      this.paused.add(delivery.topic);
+      this.consumers.get(route.lane)?.pause([delivery.topic]);
+    }
+    this.dispatch();
+  }
+
+  private dispatch(): void {
+    while (this.accepting && this.busy < this.o.slots) {
+      const next = this.takeNext();
+      if (!next) return;
+      this.busy++;
+      slotsBusy.set({ worker: this.o.workerId }, this.busy);
+      void this.handle(next).finally(() => {
+        this.busy--;
+        slotsBusy.set({ worker: this.o.workerId }, this.busy);
+        this.dispatch();
+      });
+    }
+  }
+
+  /** Lanes in turn (bulkheads share this process's slots fairly), tiers by the scheduler. */
+  private takeNext(): Buffered | null {
+    const lanes = this.o.lanes;
+    for (let i = 0; i < lanes.length; i++) {
+      const lane = lanes[(this.laneCursor + i) % lanes.length];
+      const waiting = new Set(
+        this.tiers()
+          .map((t) => t.tier)
+          .filter((tier) => (this.buffers.get(jobTopic(lane, tier))?.length ?? 0) > 0),
+      );
+      const choice = chooseTier(this.tiers(), waiting, this.schedule.get(lane) ?? initialSchedulerState());
+      if (!choice.tier) continue;
+      this.schedule.set(lane, choice.state);
+      this.laneCursor = (this.laneCursor + i + 1) % lanes.length;
+      const topic = jobTopic(lane, choice.tier);
+      const item = this.buffers.get(topic)!.shift()!;
+      if (this.paused.has(topic) && this.buffers.get(topic)!.length < this.bufferPerTopic) {
+        this.paused.delete(topic);
+        this.consumers.get(lane)?.resume([topic]);
+      }
+      return item;
+    }
+    return null;
+  }
+
+  private skip(delivery: Delivery, reason: SkipReason): void {
+    jobsSkipped.inc({ reason });
+    delivery.ack();
+  }
+
+  private async handle(item: Buffered): Promise<void> {
+    const { delivery } = item;
+    let message: JobMessage;
+    try {
+      message = JobMessage.parse(JSON.parse(delivery.value.toString('utf8')));
+    } catch (err) {
+      await this.deadLetter(null, delivery.value.toString('utf8'), 'invalid_message', String(err));
+      return this.skip(delivery, 'invalid');
+    }
+    const log = this.o.log.child({
+      jobId: message.id,
+      lane: message.lane,
+      tier: message.tier,
+      traceparent: message.trace.traceparent,
+    });
+    try {
+      await this.handleMessage(message, delivery, log);
+    } catch (err) {
+      // Only store/queue outages land here; the delivery stays unacked and comes back.
+      log.error({ err }, 'job handling failed');
+    }
+  }
+
+  private async handleMessage(message: JobMessage, delivery: Delivery, log: Logger): Promise<void> {
+    const { jobs } = this.o.infra;
+    const record = await jobs.get(message.id);
+    if (!record) return this.skip(delivery, 'missing');
+    if (isTerminal(record.state))
+      return this.skip(delivery, record.state === 'cancelled' ? 'cancelled' : 'terminal');
+    const now = this.now();
+    if (record.state === 'queued' && now > record.deadline) {
+      const r = await jobs.finish(
+        message.id,
+        null,
+        'expired',
+        { error: { code: 'expired', message: 'the job waited past its deadline' } },
+        now,
+      );
+      if (r.ok) await this.appendTerminal(r.record, 'expired');
+      return this.skip(delivery, 'expired');
+    }
+    if (record.claims >= this.maxAttempts) {
+      await this.deadLetter(
+        record,
+        message,
+        'too_many_attempts',
+        `claimed ${record.claims} times without finishing`,
+      );
+      return this.skip(delivery, 'terminal');
+    }
+    const claim = await jobs.claim(message.id, this.o.workerId, this.leaseMs, now);
+    if (!claim.ok) {
+      return this.skip(
+        delivery,
+        claim.code === 'owned' ? 'owned' : claim.code === 'terminal' ? 'terminal' : 'missing',
+      );
+    }
+    await jobs.markServed(message.lane, message.tier, claim.record.ticket);
+    const outcome = await this.runClaimed(claim.record, claim.fence, log);
+    if (outcome === 'handed_off') return; // Not acked: the group hands it to another worker.
+    delivery.ack();
+  }
+
+  private async runClaimed(record: JobRecord, fence: number, log: Logger): Promise<string> {
+    const abort = new AbortController();
+    let progress = { pass: record.pass, passes: record.passes };
+    const stopGuard = guardJob(
+      {
+        jobs: this.o.infra.jobs,
+        events: this.o.infra.events,
+        leaseMs: this.leaseMs,
+        heartbeatMs: this.o.heartbeatMs,
+        now: this.now,
+      },
+      record.id,
+      fence,
+      () => progress,
+      abort,
+    );
+    let resolveDone!: () => void;
+    this.running.set(record.id, { abort, done: new Promise((r) => (resolveDone = r)) });
+    this.stats.jobStarted(record.id);
+    const started = performance.now();
+    let label = 'failed';
+    try {
+      label = await this.runWithRetries(record, fence, abort, (p) => (progress = p), log);
+      return label;
+    } finally {
+      stopGuard();
+      this.stats.jobEnded(
+        record.id,
+        label === 'completed' || label === 'blocked' || label === 'failed' ? 'finished' : 'aborted',
+        label === 'completed' ? record.message.cost : 0,
+      );
+      jobsByOutcome.inc({ lane: record.lane, tier: record.tier, outcome: label });
+      jobDuration.observe(
+        { lane: record.lane, tier: record.tier, operation: record.message.operation, outcome: label },
+        (performance.now() - started) / 1000,
+      );
+      this.running.delete(record.id);
+      resolveDone();
+    }
+  }
+
+  private async runWithRetries(
+    claimed: JobRecord,
+    fence: number,
+    abort: AbortController,
+    onProgress: (p: { pass: number; passes: number }) => void,
+    log: Logger,
+  ): Promise<string> {
+    let record = claimed;
+    const plan = planRender(record.message, record, this.o.policy.current().policy);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const outcome = await runPipeline(
+          {
+            jobs: this.o.infra.jobs,
+            events: this.o.infra.events,
+            blobs: this.o.infra.blobs,
+            models: this.o.models,
+            categories: this.o.categories,
+            leaseMs: this.leaseMs,
+            now: this.now,
+            observer: {
+              onPass: (w, h, ms) => {
+                this.stats.recordPass(w, h, ms);
+                passDuration.observe({ size: String(Math.max(w, h)) }, ms / 1000);
+              },
+              onBlobWrite: (ms) => this.stats.recordBlobWrite(ms),
+              onStoreWrite: (ms) => this.stats.recordStore(ms),
+            },
+          },
+          {
+            record,
+            fence,
+            plan,
+            signal: abort.signal,
+            onProgress: (pass, passes) => onProgress({ pass, passes }),
+          },
+        );
+        return this.afterOutcome(record, fence, outcome, abort);
+      } catch (err) {
+        const code = err instanceof SpillwayError ? err.code : 'internal_error';
+        log.warn({ err, attempt }, 'pipeline failed');
+        if (abort.signal.aborted)
+          return this.afterOutcome(record, fence, { kind: 'aborted', reason: 'signal' }, abort);
+        if (PERMANENT.has(code) || attempt >= this.maxAttempts) {
+          await this.deadLetter(
+            record,
+            record.message,
+            code,
+            err instanceof Error ? err.message : String(err),
+            fence,
+          );
+          return 'failed';
+        }
+        await new Promise((r) => setTimeout(r, 50 * attempt));
+        record = (await this.o.infra.jobs.get(record.id)) ?? record;
+      }
+    }
+  }
+
+  private async afterOutcome(
+    record: JobRecord,
+    fence: number,
+    outcome: Outcome,
+    abort: AbortController,
+  ): Promise<string> {
+    if (outcome.kind !== 'aborted') return outcome.kind;
+    if (abort.signal.reason !== 'shutdown') return 'aborted';
+    // Shutting down: the last checkpoint stands; give the lease up so another worker claims now.
+    const latest = await this.o.infra.jobs.get(record.id);
+    const now = this.now();
+    if (latest) await this.o.infra.jobs.progress(record.id, fence, latest.pass, latest.passes, now - 1, now);
+    return 'handed_off';
+  }
+
+  private async appendTerminal(record: JobRecord, state: TerminalState): Promise<void> {
+    await this.o.infra.events.append(record.id, {
+      type: 'state',
+      state,
+      pass: record.pass,
+      passes: record.passes,
+      at: this.now(),
+    });
+  }
+
+  /** Parks a poisoned job on the dead-letter topic with its error and ends it `failed`. */
+  private async deadLetter(
+    record: JobRecord | null,
+    message: JobMessage | string,
+    code: string,
+    detail: string,
+    fence: number | null = null,
+  ): Promise<void> {
+    const id = record?.id ?? 'unknown';
+    await this.o.infra.queue.publish(DEAD_LETTER_TOPIC, {
+      key: id,
+      value: Buffer.from(
+        JSON.stringify({
+          message,
+          error: { code, message: detail },
+          worker: this.o.workerId,
+          at: this.now(),
+        }),
+      ),
+      headers: { 'x-spillway-error': code },
+    });
+    deadLettered.inc();
+    if (!record) return;
+    const error = { code: 'job_failed', message: 'The image could not be generated. Please retry.' };
+    const r = await this.o.infra.jobs.finish(record.id, fence, 'failed', { error }, this.now());
+    if (r.ok) await this.appendTerminal(r.record, 'failed');
+  }
+
+  /** SIGTERM: stop taking jobs, stop running ones at their checkpoint, hand them off, leave. */
+  async close(): Promise<void> {
+    this.accepting = false;
+    for (const [lane, consumer] of this.consumers) {
+      consumer.pause(this.tiers().map((t) => jobTopic(lane, t.tier)));
+    }
+    for (const job of this.running.values()) job.abort.abort('shutdown');
+    await Promise.all([...this.running.values()].map((j) => j.done));
+    await Promise.all([...this.consumers.values()].map((c) => c.close()));
+    this.consumers.clear();
+    this.buffers.clear();
+  }
+
+  lanes(): string[] {
+    return this.o.lanes;
+  }
+}

@@ -1,0 +1,258 @@
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEAD_LETTER_TOPIC, type JobMessage, jobTopic } from '../../common/contracts/index.ts';
+import type { Infra } from '../../common/infra.ts';
+import { createMemoryInfra } from '../../common/memory-infra.ts';
+import { StaticPolicySource } from '../../common/policy/policy-source.ts';
+import { decodeCheckpoint } from '../../inference/checkpoint.ts';
+import { jobsSkipped } from '../../inference/metrics.ts';
+import type { ModelRunner } from '../../inference/model-runner.ts';
+import { OnnxModels } from '../../inference/onnx-models.ts';
+import { InferenceWorker, type WorkerOptions } from '../../inference/worker.ts';
+import { enqueue, jobMessage, testModels, testPolicy } from './fixtures.ts';
+
+let models: OnnxModels;
+let categories: { text: string[]; visual: string[] };
+let policy: StaticPolicySource;
+const log = pino({ level: 'silent' });
+
+beforeAll(async () => {
+  const bundle = await testModels();
+  models = await OnnxModels.load(bundle);
+  categories = { text: bundle.textCategories, visual: bundle.visualCategories };
+  policy = new StaticPolicySource(await testPolicy());
+});
+afterAll(() => models.close());
+
+function counting(inner: ModelRunner, delayMs = 0): ModelRunner & { decodes: number } {
+  const wrapped = Object.assign(Object.create(inner) as ModelRunner, {
+    decodes: 0,
+    decode: async (...args: Parameters<ModelRunner['decode']>) => {
+      wrapped.decodes++;
+      if (delayMs) await new Promise((r) => setTimeout(r, delayMs));
+      return inner.decode(...args);
+    },
+  });
+  return wrapped;
+}
+
+function worker(infra: Infra, runner: ModelRunner, over: Partial<WorkerOptions> = {}) {
+  return new InferenceWorker({
+    infra,
+    policy,
+    log,
+    workerId: over.workerId ?? 'w1',
+    slots: 2,
+    lanes: ['api'],
+    models: runner,
+    categories,
+    ...over,
+  });
+}
+
+async function publish(infra: Infra, message: JobMessage) {
+  await infra.queue.publish(jobTopic(message.lane, message.tier), {
+    key: message.id,
+    value: Buffer.from(JSON.stringify(message)),
+    headers: {},
+  });
+}
+
+async function until<T>(probe: () => Promise<T | null | undefined | false>, timeoutMs = 10_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    const v = await probe();
+    if (v) return v;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error('condition not met in time');
+}
+
+async function skipped(reason: string): Promise<number> {
+  const m = await jobsSkipped.get();
+  return m.values.find((v) => v.labels.reason === reason)?.value ?? 0;
+}
+
+/** Infra as seen by a process that can die: after `die()` every call hangs and its consumers leave. */
+function mortal(infra: Infra): { infra: Infra; die: () => Promise<void> } {
+  let dead = false;
+  const consumers: { close(): Promise<void> }[] = [];
+  const wrap = <T extends object>(target: T): T =>
+    new Proxy(target, {
+      get(t, p, r) {
+        const v = Reflect.get(t, p, r);
+        if (typeof v !== 'function') return v;
+        return (...args: unknown[]) => (dead ? new Promise(() => {}) : v.apply(t, args));
+      },
+    });
+  const queue = wrap(infra.queue);
+  const proxied: Infra = {
+    ...infra,
+    jobs: wrap(infra.jobs),
+    events: wrap(infra.events),
+    blobs: wrap(infra.blobs),
+    queue: Object.assign(Object.create(queue), {
+      consume: async (o: Parameters<Infra['queue']['consume']>[0]) => {
+        const c = await infra.queue.consume(o);
+        consumers.push(c);
+        return c;
+      },
+    }),
+  };
+  return {
+    infra: proxied,
+    die: async () => {
+      dead = true;
+      await Promise.all(consumers.map((c) => c.close()));
+    },
+  };
+}
+
+describe('worker', () => {
+  it('completes a queued job and acks it', async () => {
+    const infra = createMemoryInfra();
+    const w = worker(infra, models);
+    await w.start();
+    const m = jobMessage();
+    await enqueue(infra, m);
+    await publish(infra, m);
+    const done = await until(async () => {
+      const r = await infra.jobs.get(m.id);
+      return r?.state === 'completed' && r;
+    });
+    expect(done.result?.images).toHaveLength(1);
+    await until(
+      async () =>
+        (await infra.queue.lag('spillway-workers-api', [jobTopic('api', 'pro')]))[jobTopic('api', 'pro')] ===
+        0,
+    );
+    await w.close();
+  });
+
+  it('skips expired and cancelled jobs without running a model', async () => {
+    const infra = createMemoryInfra();
+    const runner = counting(models);
+    const w = worker(infra, runner);
+    await w.start();
+    const [expiredBefore, cancelledBefore] = [await skipped('expired'), await skipped('cancelled')];
+    const expired = jobMessage({ deadline: Date.now() - 1 });
+    await enqueue(infra, expired);
+    const cancelled = jobMessage();
+    await enqueue(infra, cancelled);
+    await infra.jobs.finish(cancelled.id, null, 'cancelled', {}, Date.now());
+    await publish(infra, expired);
+    await publish(infra, cancelled);
+    await until(async () => (await infra.jobs.get(expired.id))?.state === 'expired');
+    await until(async () => (await skipped('cancelled')) > cancelledBefore);
+    expect(await skipped('expired')).toBe(expiredBefore + 1);
+    expect(runner.decodes).toBe(0);
+    await w.close();
+  });
+
+  it('stops a running job promptly when it is cancelled', async () => {
+    const infra = createMemoryInfra();
+    const runner = counting(models, 40);
+    const w = worker(infra, runner);
+    await w.start();
+    const m = jobMessage({ params: { size: '512x512' } });
+    await enqueue(infra, m);
+    await publish(infra, m);
+    await until(async () => runner.decodes >= 1);
+    await infra.jobs.finish(m.id, null, 'cancelled', {}, Date.now());
+    await infra.events.append(m.id, {
+      type: 'state',
+      state: 'cancelled',
+      pass: 0,
+      passes: 4,
+      at: Date.now(),
+    });
+    await until(async () => w.stats.signal('w1', ['api']).jobsAborted === 1);
+    expect(runner.decodes).toBeLessThan(4);
+    expect((await infra.jobs.get(m.id))?.state).toBe('cancelled');
+    await w.close();
+  });
+
+  it('resumes from the checkpoint on another worker after the first dies mid-job, finishing once', async () => {
+    const infra = createMemoryInfra();
+    const leaseMs = 300;
+    const a = mortal(infra);
+    const runnerA = counting(models, 30);
+    const wa = worker(a.infra, runnerA, { workerId: 'wa', leaseMs });
+    await wa.start();
+    const m = jobMessage({ params: { size: '512x512', partialImages: 3 } });
+    await enqueue(infra, m);
+    await publish(infra, m);
+    await until(async () => ((await infra.jobs.get(m.id))?.pass ?? 0) >= 2);
+    await a.die();
+    const checkpoint = decodeCheckpoint(await infra.jobs.loadCheckpoint(m.id));
+    expect(checkpoint?.pass).toBeGreaterThanOrEqual(1);
+    await new Promise((r) => setTimeout(r, leaseMs + 50));
+
+    const runnerB = counting(models);
+    const wb = worker(infra, runnerB, { workerId: 'wb', leaseMs });
+    await wb.start();
+    const done = await until(async () => {
+      const r = await infra.jobs.get(m.id);
+      return r?.state === 'completed' && r;
+    });
+    expect(done.claims).toBe(2);
+    expect(runnerB.decodes).toBe(4 - checkpoint!.pass);
+    expect(new Set(done.partials).size).toBe(3);
+    expect(done.partials).toHaveLength(3);
+    const events = await infra.events.read(m.id, 0);
+    expect(events.filter((e) => e.event.type === 'partial')).toHaveLength(3);
+    expect(events.filter((e) => e.event.type === 'state' && e.event.state === 'completed')).toHaveLength(1);
+    await wb.close();
+  });
+
+  it('dead-letters a job whose pipeline fails three times and ends it failed', async () => {
+    const infra = createMemoryInfra();
+    const broken = Object.assign(Object.create(models) as ModelRunner, {
+      decode: async () => {
+        throw new Error('decoder exploded');
+      },
+    });
+    const dlq: string[] = [];
+    await infra.queue.consume({
+      groupId: 'test-dlq',
+      topics: [DEAD_LETTER_TOPIC],
+      onMessage: (d) => {
+        dlq.push(d.value.toString());
+        d.ack();
+      },
+    });
+    const w = worker(infra, broken);
+    await w.start();
+    const m = jobMessage();
+    await enqueue(infra, m);
+    await publish(infra, m);
+    const r = await until(async () => {
+      const rec = await infra.jobs.get(m.id);
+      return rec?.state === 'failed' && rec;
+    });
+    expect(r.error?.code).toBe('job_failed');
+    await until(async () => dlq.length === 1);
+    expect(JSON.parse(dlq[0]).error.message).toContain('decoder exploded');
+    await w.close();
+  });
+
+  it('hands running jobs back on shutdown: the next worker claims at once', async () => {
+    const infra = createMemoryInfra();
+    const runner = counting(models, 30);
+    const w1 = worker(infra, runner, { workerId: 'w1', leaseMs: 60_000 });
+    await w1.start();
+    const m = jobMessage({ params: { size: '512x512' } });
+    await enqueue(infra, m);
+    await publish(infra, m);
+    await until(async () => ((await infra.jobs.get(m.id))?.pass ?? 0) >= 1);
+    await w1.close();
+    const w2 = worker(infra, models, { workerId: 'w2', leaseMs: 60_000 });
+    await w2.start();
+    const r = await until(async () => {
+      const rec = await infra.jobs.get(m.id);
+      return rec?.state === 'completed' && rec;
+    });
+    expect(r.claims).toBe(2);
+    await w2.close();
+  });
+});
