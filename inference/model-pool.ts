@@ -1,0 +1,104 @@
+import { Worker } from 'node:worker_threads';
+import { SpillwayError } from '../common/errors.ts';
+import type { ModelBundle } from './models/model-cache.ts';
+import type { ModelRunner } from './model-runner.ts';
+
+interface Thread {
+  worker: Worker;
+  inFlight: number;
+}
+
+interface Pending {
+  resolve: (v: unknown) => void;
+  reject: (e: Error) => void;
+  thread: Thread;
+}
+
+/**
+ * The models on a small pool of worker threads, so a model run never stalls the event loop that
+ * serves HTTP, heartbeats and Kafka. Each call goes to the least busy thread; arrays are copied
+ * across (a 1024² RGBA frame is 4 MB, about a millisecond).
+ */
+export class ModelPool implements ModelRunner {
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+
+  private constructor(private readonly threads: Thread[]) {
+    for (const t of threads) {
+      t.worker.on('message', (msg: { id?: number; result?: unknown; error?: string }) => this.settle(msg));
+      t.worker.on('error', (err) => this.failThread(t, err));
+    }
+  }
+
+  static async start(bundle: ModelBundle, size: number): Promise<ModelPool> {
+    const threads = await Promise.all(
+      Array.from({ length: Math.max(1, size) }, async () => {
+        // The .mjs bootstrap registers tsx in the thread, which then runs model-thread.ts.
+        const worker = new Worker(new URL('./model-thread.bootstrap.mjs', import.meta.url), {
+          workerData: { bundle },
+        });
+        await new Promise<void>((resolve, reject) => {
+          worker.once('message', () => resolve());
+          worker.once('error', reject);
+        });
+        return { worker, inFlight: 0 };
+      }),
+    );
+    return new ModelPool(threads);
+  }
+
+  private settle(msg: { id?: number; result?: unknown; error?: string }) {
+    if (msg.id === undefined) return;
+    const p = this.pending.get(msg.id);
+    if (!p) return;
+    this.pending.delete(msg.id);
+    p.thread.inFlight--;
+    if (msg.error !== undefined) p.reject(new SpillwayError('model_failed', msg.error));
+    else p.resolve(msg.result);
+  }
+
+  private failThread(thread: Thread, err: Error) {
+    for (const [id, p] of this.pending) {
+      if (p.thread !== thread) continue;
+      this.pending.delete(id);
+      p.reject(new SpillwayError('model_thread_died', err.message));
+    }
+  }
+
+  private call<T>(method: Exclude<keyof ModelRunner, 'close'>, args: unknown[]): Promise<T> {
+    const thread = this.threads.reduce((a, b) => (b.inFlight < a.inFlight ? b : a));
+    const id = this.nextId++;
+    thread.inFlight++;
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, thread });
+      thread.worker.postMessage({ id, method, args });
+    });
+  }
+
+  moderatePrompt(tokens: number[]) {
+    return this.call<Float32Array>('moderatePrompt', [tokens]);
+  }
+
+  prior(tokens: number[], seed: number, rows: number, cols: number) {
+    return this.call<Int32Array>('prior', [tokens, seed, rows, cols]);
+  }
+
+  decode(grid: Int32Array, rows: number, cols: number, width: number, height: number, detail: number) {
+    return this.call<Uint8Array>('decode', [grid, rows, cols, width, height, detail]);
+  }
+
+  moderateImage(rgba: Uint8Array, width: number, height: number) {
+    return this.call<Float32Array>('moderateImage', [rgba, width, height]);
+  }
+
+  encode(rgb: Uint8Array, rows: number, cols: number, keep: Float32Array, prior: Int32Array) {
+    return this.call<Int32Array>('encode', [rgb, rows, cols, keep, prior]);
+  }
+
+  async close() {
+    await Promise.all(this.threads.map((t) => t.worker.terminate()));
+    for (const p of this.pending.values())
+      p.reject(new SpillwayError('model_pool_closed', 'model pool closed'));
+    this.pending.clear();
+  }
+}
