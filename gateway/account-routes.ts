@@ -79,7 +79,7 @@ export function accountRoutes(app: Hono, g: GatewayContext, signups: SignupLimit
       throw new ApiError(400, 'invalid_json', 'The body must be JSON.');
     }
     const parsed = AdminKeyRequest.safeParse(body);
-    if (!parsed.success) throw zodToApiError(parsed.error);
+    if (!parsed.success) throw zodToApiError(parsed.error, body);
     const { tier, lane } = parsed.data;
     if (!policy.tiers[tier]) throw invalidParam('tier', `Unknown tier '${tier}'.`);
     if (!policy.lanes[lane]) throw invalidParam('lane', `Unknown lane '${lane}'.`);

@@ -41,7 +41,7 @@ export function imageRoutes(app: Hono, g: GatewayContext): void {
     const policy = g.policy().policy;
     const body = await readJsonBody(c.req.raw, policy.limits.maxBodyBytes);
     const parsed = ImageGenerationRequest.safeParse(body);
-    if (!parsed.success) throw zodToApiError(parsed.error);
+    if (!parsed.success) throw zodToApiError(parsed.error, body);
     const resolved = resolveImageRequest(parsed.data, 'generate', policy);
     return submit(g, c, { account, resolved, images: [], mask: null });
   });
@@ -51,7 +51,7 @@ export function imageRoutes(app: Hono, g: GatewayContext): void {
     const policy = g.policy().policy;
     const form = await readEditForm(c.req.raw, policy);
     const parsed = ImageEditRequest.safeParse(form.fields);
-    if (!parsed.success) throw zodToApiError(parsed.error);
+    if (!parsed.success) throw zodToApiError(parsed.error, form.fields);
     const resolved = resolveImageRequest(parsed.data, 'edit', policy);
     return submit(g, c, { account, resolved, images: form.images, mask: form.mask });
   });

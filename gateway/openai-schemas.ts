@@ -167,14 +167,17 @@ export const AdminKeyResponse = z
   .meta({ id: 'AdminKeyResponse' });
 
 /** The first problem of a failed parse, as OpenAI reports it (one param, one message). */
-export function zodToApiError(error: z.ZodError): ApiError {
+export function zodToApiError(error: z.ZodError, body: unknown): ApiError {
   const issue = error.issues[0];
   if (issue.code === 'unrecognized_keys') {
     const key = issue.keys[0];
     return invalidParam(key, `Unknown parameter: '${key}'.`, 'unknown_parameter');
   }
   const param = issue.path.map(String).join('.') || null;
-  const missing = issue.code === 'invalid_type' && issue.input === undefined;
+  const top = issue.path[0];
+  const missing =
+    issue.path.length === 1 &&
+    (typeof body !== 'object' || body === null || (body as Record<PropertyKey, unknown>)[top] === undefined);
   if (param && missing)
     return invalidParam(param, `Missing required parameter: '${param}'.`, 'missing_required_parameter');
   const message = `Invalid value for '${param ?? 'body'}': ${issue.message}`;
