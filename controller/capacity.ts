@@ -156,7 +156,9 @@ export function lendUnusedShare(
     const d = demandByLane[lane];
     if (d === null || d === undefined) continue;
     if (d < cap) {
-      const lend = Math.min(cap - d, capacity.sharedByLane[lane] ?? 0);
+      // The lender keeps half its unused share: traffic arriving there is not refused before the
+      // next interval has noticed it.
+      const lend = Math.min((cap - d) / 2, capacity.sharedByLane[lane] ?? 0);
       pool += lend;
       out[lane] -= lend;
     } else if (d > cap) wants[lane] = Math.min(d - cap, capacity.total);

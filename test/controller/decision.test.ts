@@ -160,3 +160,25 @@ describe('dependency saturation in the loop', () => {
     expect(over.state.reasons.join(' ')).toMatch(/bottleneck: auth/);
   });
 });
+
+describe('lanes as bulkheads', () => {
+  it('an idle lane lends part of its shared capacity, and takes it back once it has demand', async () => {
+    const { lendUnusedShare } = await import('../../controller/capacity.ts');
+    const cap = {
+      byLane: { chat: 70, api: 30 },
+      sharedByLane: { chat: 70, api: 30 },
+      total: 100,
+      workers: 2,
+      jobCost: 1,
+      utilisation: 1,
+      known: true,
+    };
+    const idle = lendUnusedShare(cap, { chat: 500, api: 0 });
+    expect(idle.chat).toBeCloseTo(85);
+    expect(idle.api).toBeCloseTo(15);
+    const busy = lendUnusedShare(cap, { chat: 500, api: 100 });
+    expect(busy).toEqual({ chat: 70, api: 30 });
+    const dedicated = lendUnusedShare({ ...cap, sharedByLane: { chat: 0, api: 0 } }, { chat: 500, api: 0 });
+    expect(dedicated).toEqual({ chat: 70, api: 30 });
+  });
+});
