@@ -1,5 +1,189 @@
-// PLACEHOLDER: `spillway start` is not built yet; its issue replaces this file.
-export async function run(_args: string[]): Promise<number> {
-  process.stderr.write('spillway start: not built yet (placeholder)\n');
-  return 1;
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { DirBlobStore } from '../../common/blob/dir-blob-store.ts';
+import { type Config, loadConfig } from '../../common/config.ts';
+import { SpillwayError } from '../../common/errors.ts';
+import type { Infra } from '../../common/infra.ts';
+import { createLogger, type Logger } from '../../common/log.ts';
+import { createMemoryInfra } from '../../common/memory-infra.ts';
+import { openPolicySource } from '../policy-source.ts';
+import { openAdmission } from '../open-admission.ts';
+
+/**
+ * The composition root. `spillway start` runs the embedded stack (gateway, controller and
+ * inference workers in one process, in-memory queue and store); `spillway start gateway|
+ * controller|inference` runs one service of the distributed mode over Kafka and Redis.
+ */
+export interface RunningStack {
+  url: string;
+  port: number;
+  infra: Infra;
+  close(): Promise<void>;
+}
+
+export interface EmbeddedOptions {
+  env?: Record<string, string | undefined>;
+  /** Overrides PORT (0 = any free port). */
+  port?: number;
+  log?: Logger;
+}
+
+type Closer = { close(): Promise<void> };
+
+async function closeAll(closers: Closer[]): Promise<void> {
+  for (const c of closers.reverse()) await c.close().catch(() => {});
+}
+
+function workerId(config: Config, role: string): string {
+  return config.SPILLWAY_WORKER_ID ?? `${role}-${hostname()}-${process.pid}`;
+}
+
+/** Starts gateway, controller and workers in this process on in-memory adapters. */
+export async function startEmbeddedStack(options: EmbeddedOptions = {}): Promise<RunningStack> {
+  const config = loadConfig({ ...process.env, ...options.env });
+  const log = options.log ?? createLogger('spillway', config.SPILLWAY_LOG_LEVEL);
+  const policy = await openPolicySource(config.SPILLWAY_POLICY_DIR, log);
+  const infra = createMemoryInfra(new DirBlobStore(join(config.SPILLWAY_DATA_DIR, 'blobs')));
+  const closers: Closer[] = [policy, infra];
+  try {
+    const lanes = Object.keys(policy.current().policy.lanes);
+    const { startInference } = await import('../../inference/service.ts');
+    closers.push(
+      await startInference({
+        infra,
+        policy,
+        log,
+        workerId: workerId(config, 'worker'),
+        slots: config.SPILLWAY_WORKER_SLOTS,
+        lanes,
+      }),
+    );
+    const statusRoutes = await startControlPlane(config, infra, policy, log, closers);
+    const { createGateway, serveGateway } = await import('../../gateway/service.ts');
+    const gateway = await createGateway({ infra, policy, log, config, extraRoutes: statusRoutes });
+    closers.push(gateway);
+    const limits = policy.current().policy.limits;
+    const server = await serveGateway(gateway, {
+      port: options.port ?? config.PORT,
+      host: config.HOST,
+      headersTimeoutMs: limits.headersTimeout,
+      requestTimeoutMs: limits.requestTimeout,
+    });
+    closers.push(server);
+    const url = `http://${config.HOST}:${server.port}`;
+    return { url, port: server.port, infra, close: () => closeAll(closers) };
+  } catch (err) {
+    await closeAll(closers);
+    throw err;
+  }
+}
+
+/**
+ * SPILLWAY_CONTROLLER: `on` runs the controller; `static` runs none, so gateways fall back to
+ * the policy's static limits; `off` publishes an always-open state (the no-shedding baseline).
+ */
+async function startControlPlane(
+  config: Config,
+  infra: Infra,
+  policy: Awaited<ReturnType<typeof openPolicySource>>,
+  log: Logger,
+  closers: Closer[],
+): Promise<((app: import('hono').Hono) => void) | undefined> {
+  if (config.SPILLWAY_CONTROLLER === 'static') return undefined;
+  if (config.SPILLWAY_CONTROLLER === 'off') {
+    closers.push(openAdmission(infra, policy));
+    return undefined;
+  }
+  const { startController } = await import('../../controller/service.ts');
+  const controller = await startController({ infra, policy, log, id: workerId(config, 'controller') });
+  closers.push(controller);
+  return (app) => {
+    app.route('/status', controller.app);
+  };
+}
+
+async function startService(role: string, config: Config): Promise<Closer & { url?: string }> {
+  const log = createLogger(role, config.SPILLWAY_LOG_LEVEL);
+  const policy = await openPolicySource(config.SPILLWAY_POLICY_DIR, log);
+  const { createDistributedInfra } = await import('../../common/distributed-infra.ts');
+  const infra = await createDistributedInfra(config, log);
+  const closers: Closer[] = [policy, infra];
+  if (role === 'inference') {
+    const { startInference } = await import('../../inference/service.ts');
+    const lanes = config.SPILLWAY_LANES?.split(',') ?? Object.keys(policy.current().policy.lanes);
+    closers.push(
+      await startInference({
+        infra,
+        policy,
+        log,
+        workerId: workerId(config, 'worker'),
+        slots: config.SPILLWAY_WORKER_SLOTS,
+        lanes,
+      }),
+    );
+    return { close: () => closeAll(closers) };
+  }
+  if (role === 'controller') {
+    const { startController } = await import('../../controller/service.ts');
+    const { serve } = await import('@hono/node-server');
+    const { Hono } = await import('hono');
+    const controller = await startController({ infra, policy, log, id: workerId(config, 'controller') });
+    closers.push(controller);
+    const app = new Hono();
+    app.get('/healthz', (c) => c.json({ ok: true }));
+    app.route('/status', controller.app);
+    const server = serve({ fetch: app.fetch, port: config.SPILLWAY_STATUS_PORT, hostname: config.HOST });
+    closers.push({ close: () => new Promise<void>((r) => server.close(() => r())) });
+    return {
+      url: `http://${config.HOST}:${config.SPILLWAY_STATUS_PORT}/status`,
+      close: () => closeAll(closers),
+    };
+  }
+  const { createGateway, serveGateway } = await import('../../gateway/service.ts');
+  const gateway = await createGateway({ infra, policy, log, config });
+  closers.push(gateway);
+  const limits = policy.current().policy.limits;
+  const server = await serveGateway(gateway, {
+    port: config.PORT,
+    host: config.HOST,
+    headersTimeoutMs: limits.headersTimeout,
+    requestTimeoutMs: limits.requestTimeout,
+  });
+  closers.push(server);
+  return { url: `http://${config.HOST}:${server.port}`, close: () => closeAll(closers) };
+}
+
+function stopOnSignals(stack: Closer): void {
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    process.stderr.write(`spillway: ${signal} received, draining…\n`);
+    stack.close().finally(() => process.exit(0));
+  };
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
+}
+
+const ROLES = ['gateway', 'controller', 'inference'];
+
+export async function run(args: string[]): Promise<number> {
+  const role = args[0] ?? 'embedded';
+  if (role !== 'embedded' && !ROLES.includes(role)) {
+    throw new SpillwayError('usage', `unknown role "${role}" (expected embedded, ${ROLES.join(', ')})`);
+  }
+  if (role === 'embedded') {
+    const stack = await startEmbeddedStack();
+    process.stdout.write(
+      `spillway: embedded stack listening on ${stack.url} (status: ${stack.url}/status)\n`,
+    );
+    stopOnSignals(stack);
+    await new Promise(() => {});
+  }
+  const config = loadConfig({ ...process.env, SPILLWAY_MODE: 'distributed' });
+  const service = await startService(role, config);
+  process.stdout.write(`spillway: ${role} started${service.url ? ` on ${service.url}` : ''}\n`);
+  stopOnSignals(service);
+  await new Promise(() => {});
+  return 0;
 }
