@@ -180,7 +180,8 @@ export async function run(args: string[]): Promise<number> {
     stopOnSignals(stack);
     await new Promise(() => {});
   }
-  const config = loadConfig({ ...process.env, SPILLWAY_MODE: 'distributed' });
+  // Validate the environment as given first, so a bad SPILLWAY_MODE is reported, not overridden.
+  const config: Config = { ...loadConfig(process.env), SPILLWAY_MODE: 'distributed' };
   const service = await startService(role, config);
   process.stdout.write(`spillway: ${role} started${service.url ? ` on ${service.url}` : ''}\n`);
   stopOnSignals(service);

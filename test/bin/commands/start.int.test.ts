@@ -1,0 +1,46 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { freePort } from '../../support/free-port.ts';
+import { type SpillwayProcess, startSpillway } from '../../support/spillway-process.ts';
+import { asyncRoundTrip, KEYS, stackDirs } from '../stack-fixture.ts';
+
+describe('distributed mode: gateway, controller and inference as separate processes', () => {
+  const procs: SpillwayProcess[] = [];
+  let url = '';
+
+  beforeAll(async () => {
+    const { dir, env } = stackDirs();
+    const [port, statusPort] = await Promise.all([freePort(), freePort()]);
+    const shared = {
+      ...env,
+      SPILLWAY_REDIS_URL: inject('redis').url,
+      SPILLWAY_KAFKA_BROKERS: inject('kafka').brokers,
+      SPILLWAY_DATA_DIR: join(dir, 'shared-data'),
+      SPILLWAY_WORKER_SLOTS: '2',
+    };
+    mkdirSync(shared.SPILLWAY_DATA_DIR, { recursive: true });
+    procs.push(startSpillway('controller', { ...shared, SPILLWAY_STATUS_PORT: String(statusPort) }));
+    procs.push(startSpillway('inference', shared));
+    procs.push(startSpillway('gateway', { ...shared, PORT: String(port) }));
+    await Promise.all(procs.map((p) => p.waitFor(/started/, 90_000)));
+    url = `http://127.0.0.1:${port}`;
+  }, 120_000);
+
+  afterAll(async () => {
+    await Promise.all(procs.map((p) => p.kill('SIGTERM')));
+  });
+
+  it('runs the async round trip over Kafka and Redis', async () => {
+    const r = await asyncRoundTrip(url, KEYS.pro, { prompt: 'a harbour at night', size: '256x256' }, 90_000);
+    expect(r.status).toBe(202);
+    expect(r.job.status).toBe('completed');
+    const data = (r.job.result as { data: { b64_json: string }[] }).data;
+    expect(Buffer.from(data[0].b64_json, 'base64').subarray(1, 4).toString()).toBe('PNG');
+  });
+
+  it('is ready only with its dependencies (/readyz)', async () => {
+    const res = await fetch(`${url}/readyz`);
+    expect(res.status).toBe(200);
+  });
+});
