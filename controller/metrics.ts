@@ -46,6 +46,21 @@ const saturationTarget = gauge(
   'Target each saturation is measured against',
   ['dependency'],
 );
+const maxWait = gauge(
+  'spillway_controller_max_wait_seconds',
+  "The tier's maximum wait in force (the expected wait must stay below it)",
+  ['lane', 'tier'],
+);
+const backlog = gauge(
+  'spillway_controller_queue_backlog_jobs',
+  'Jobs enqueued but not yet claimed by a worker (the queue lag)',
+  ['lane', 'tier'],
+);
+const signalSeen = gauge(
+  'spillway_controller_signal_timestamp_seconds',
+  'When the freshest signal of a dependency was taken (0 = never); time() minus it is its staleness',
+  ['dependency'],
+);
 const leader = gauge('spillway_controller_leader', '1 while this controller holds the lease', ['controller']);
 const publications = counter('spillway_controller_publications_total', 'Admission states published', [
   'outcome',
@@ -58,6 +73,7 @@ const policyInfo = gauge('spillway_controller_policy_info', 'Policy version the 
 ]);
 
 const MODES = ['open', 'async-only', 'shed'] as const;
+const everSeen = new Set<string>();
 
 export const controllerMetrics = {
   leader(id: string, isLeader: boolean) {
@@ -81,12 +97,19 @@ export const controllerMetrics = {
         for (const mode of MODES) admissionMode.set({ lane, tier, mode }, a.mode === mode ? 1 : 0);
         brownoutLevel.set({ lane, tier }, a.brownout.level);
         expectedWait.set({ lane, tier }, a.expectedWaitMs / 1000);
+        maxWait.set({ lane, tier }, a.maxWaitMs / 1000);
       }
     }
+    for (const t of view.tiers) backlog.set({ lane: t.lane, tier: t.tier }, t.backlogJobs);
     for (const [lane, c] of Object.entries(view.laneCapacity)) capacity.set({ lane }, c);
     for (const [dep, s] of Object.entries(view.saturation)) {
       if (s.value !== null) saturation.set({ dependency: dep }, s.value);
       saturationTarget.set({ dependency: dep }, s.target);
+      // A dependency that never reported shows as stale since the epoch, so staleness alerts fire.
+      if (s.ageMs !== null) {
+        signalSeen.set({ dependency: dep }, (view.at - s.ageMs) / 1000);
+        everSeen.add(dep);
+      } else if (!everSeen.has(dep)) signalSeen.set({ dependency: dep }, 0);
     }
   },
 };
