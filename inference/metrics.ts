@@ -30,6 +30,18 @@ export const jobDuration = once(
     }),
 );
 
+export const queueWait = once(
+  'spillway_worker_queue_wait_seconds',
+  () =>
+    new Histogram({
+      name: 'spillway_worker_queue_wait_seconds',
+      help: 'Time from admission (job created) to a worker claiming it',
+      labelNames: ['lane', 'tier'],
+      buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 30, 60, 120, 300, 600],
+      registers: [registry],
+    }),
+);
+
 export const jobsByOutcome = once(
   'spillway_worker_jobs_total',
   () =>

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   DEAD_LETTER_TOPIC,
   isTerminal,
@@ -13,7 +14,15 @@ import type { Logger } from '../common/log.ts';
 import type { PolicySource } from '../common/policy/policy-source.ts';
 import type { Consumer, Delivery } from '../common/queue/queue.ts';
 import { guardJob } from './job-guard.ts';
-import { deadLettered, jobDuration, jobsByOutcome, jobsSkipped, passDuration, slotsBusy } from './metrics.ts';
+import {
+  deadLettered,
+  jobDuration,
+  jobsByOutcome,
+  jobsSkipped,
+  passDuration,
+  queueWait,
+  slotsBusy,
+} from './metrics.ts';
 import type { ModelRunner } from './model-runner.ts';
 import { type Outcome, runPipeline } from './pipeline.ts';
 import { planRender } from './render-plan.ts';
@@ -168,8 +177,11 @@ export class InferenceWorker {
     }
     const log = this.o.log.child({
       jobId: message.id,
+      // The same pseudonym the gateway logs, so one account's lines join up without its id.
+      account: createHash('sha256').update(message.account).digest('hex').slice(0, 12),
       lane: message.lane,
       tier: message.tier,
+      traceId: message.trace.traceparent.split('-')[1],
       traceparent: message.trace.traceparent,
     });
     try {
@@ -196,6 +208,7 @@ export class InferenceWorker {
         now,
       );
       if (r.ok) await this.appendTerminal(r.record, 'expired');
+      log.info({ state: 'expired' }, 'job expired before it started');
       return this.skip(delivery, 'expired');
     }
     if (record.claims >= this.maxAttempts) {
@@ -215,6 +228,11 @@ export class InferenceWorker {
       );
     }
     await jobs.markServed(message.lane, message.tier, claim.record.ticket);
+    queueWait.observe(
+      { lane: message.lane, tier: message.tier },
+      Math.max(0, now - message.createdAt) / 1000,
+    );
+    log.debug({ attempt: claim.record.claims, fence: claim.fence }, 'job claimed');
     const outcome = await this.runClaimed(claim.record, claim.fence, log);
     if (outcome === 'handed_off') return; // Not acked: the group hands it to another worker.
     delivery.ack();
@@ -256,6 +274,7 @@ export class InferenceWorker {
         { lane: record.lane, tier: record.tier, operation: record.message.operation, outcome: label },
         (performance.now() - started) / 1000,
       );
+      log.info({ outcome: label, ms: Math.round(performance.now() - started) }, 'job finished');
       this.running.delete(record.id);
       resolveDone();
     }
