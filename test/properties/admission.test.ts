@@ -37,12 +37,12 @@ const load = fc.record({
   }),
   prevLevel: fc.array(fc.nat({ max: 5 }), { minLength: 3, maxLength: 3 }),
 });
-type Load = fc.RecordValue<{
+interface Load {
   budget: number | null;
   demand: number[];
   wait: (number | null)[];
   prevLevel: number[];
-}>;
+}
 
 function decisionInput(l: Load): DecisionInput {
   const views: LaneBudget[] = lanes.map((lane) => ({
@@ -69,13 +69,13 @@ const request = fc.record({
   retry: fc.boolean(),
   random: fc.double({ min: 0, max: 0.999, noNaN: true }),
 });
-type Request = fc.RecordValue<{
+interface Request {
   operation: 'generate' | 'edit';
   holdsConnection: boolean;
   allowAsync: boolean;
   retry: boolean;
   random: number;
-}>;
+}
 
 /** The gateway's full decision for one request of `tier` (limits passed: only admission can refuse). */
 function admit(tier: string, t: TierAdmission, r: Request) {
