@@ -70,3 +70,20 @@ export function errorResponse(err: ApiError): Response {
     headers: { 'content-type': 'application/json', ...err.headers },
   });
 }
+
+/**
+ * The same answer without building an Error (no stack capture): for refusals on the shed path,
+ * which must stay cheap when most requests are refused.
+ */
+export function refusalResponse(
+  status: number,
+  code: string,
+  message: string,
+  headers: Record<string, string>,
+): Response {
+  const type = TYPE_BY_STATUS[status] ?? 'server_error';
+  return new Response(JSON.stringify({ error: { message, type, param: null, code } }), {
+    status,
+    headers: { 'content-type': 'application/json', ...headers },
+  });
+}

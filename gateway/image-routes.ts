@@ -1,7 +1,7 @@
 import type { Context, Hono } from 'hono';
 import { type Account, isTerminal, type JobRecord } from '../common/contracts/index.ts';
 import { type AdmissionDecision, type AdmissionInput, decideAdmission } from './admission.ts';
-import { ApiError } from './api-error.ts';
+import { ApiError, refusalResponse } from './api-error.ts';
 import { accountTag } from './api-keys.ts';
 import { readEditForm, type UploadedImage } from './edit-form.ts';
 import { enqueueJob } from './enqueue.ts';
@@ -128,7 +128,7 @@ async function submit(g: GatewayContext, c: Context, s: Submission): Promise<Res
     random: Math.random(),
   };
   const first = decideAdmission(input);
-  if (first.kind === 'refuse') throw refusal(g, c, account, first, null);
+  if (first.kind === 'refuse') return refusal(g, c, account, first, null);
   if (first.kind !== 'check-limits') throw new Error('admission skipped the limits');
 
   const release = holdsConnection ? g.held.acquire(account.id, tierPolicy.maxConnections) : () => {};
@@ -157,7 +157,10 @@ async function submit(g: GatewayContext, c: Context, s: Submission): Promise<Res
     ]);
     const decision = decideAdmission({ ...input, limits: { account: accountLimit, global } });
     admissionSeconds.observe((performance.now() - started) / 1000);
-    if (decision.kind === 'refuse') throw refusal(g, c, account, decision, accountLimit.view);
+    if (decision.kind === 'refuse') {
+      release();
+      return refusal(g, c, account, decision, accountLimit.view);
+    }
     if (decision.kind !== 'admit') throw new Error('admission undecided after limits');
     const { record, created } = await enqueueJob(
       g.infra,
@@ -208,7 +211,7 @@ function refusal(
   account: Account,
   d: Extract<AdmissionDecision, { kind: 'refuse' }>,
   view: RateLimitView | null,
-): ApiError {
+): Response {
   const limitView = view ?? {
     limit: g.limits.points(account.tier),
     remaining: 0,
@@ -232,7 +235,7 @@ function refusal(
       'refused',
     ),
   );
-  return new ApiError(d.status, d.code, d.message, null, headers);
+  return refusalResponse(d.status, d.code, d.message, headers);
 }
 
 type Answer = 'sync' | 'async' | 'stream';

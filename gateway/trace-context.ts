@@ -13,9 +13,10 @@ export function traceFromHeaders(
 ): TraceContext & { traceId: string } {
   const m = traceparent ? TRACEPARENT.exec(traceparent.trim()) : null;
   const valid = m && m[1] !== 'ff' && !/^0+$/.test(m[2]) && !/^0+$/.test(m[3]);
-  const traceId = valid ? m[2] : randomBytes(16).toString('hex');
+  const ids = randomBytes(24).toString('hex');
+  const traceId = valid ? m[2] : ids.slice(16);
   const flags = valid ? m[4] : '01';
-  const spanId = randomBytes(8).toString('hex');
+  const spanId = ids.slice(0, 16);
   const trace: TraceContext & { traceId: string } = {
     traceparent: `00-${traceId}-${spanId}-${flags}`,
     traceId,

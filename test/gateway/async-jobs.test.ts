@@ -75,7 +75,7 @@ describe('async jobs', () => {
     const { events: got } = await readSse(events, (e) => e.some((x) => x.type === 'job.completed'));
     expect(got[0]).toMatchObject({ type: 'job.queued', queue_position: 3 });
     expect(got.some((e) => e.type === 'job.running' && e.pass === 1)).toBe(true);
-    const done = got.find((e) => e.type === 'job.completed') as { result: { data: unknown[] } };
+    const done = got.find((e) => e.type === 'job.completed') as unknown as { result: { data: unknown[] } };
     expect(done.result.data).toHaveLength(1);
     const final = await (await h.request(location, { key: KEYS.free })).json();
     expect(final.status).toBe('completed');
