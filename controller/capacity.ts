@@ -9,9 +9,18 @@ export interface WorkerMemory {
   at: number;
   costFinished: number;
   jobsFinished: number;
+  /** Start of the window the next sample is measured over, and the slot use seen within it. */
+  window: { at: number; costFinished: number; jobsFinished: number; useSum: number; useCount: number };
   /** Cost units per second this worker finishes when all its slots are busy; null until learned. */
   capacity: number | null;
 }
+
+/**
+ * A sample spans at least this many finished jobs (or MAX_WINDOW_MS): a job can take longer than
+ * a report period, and a window in which a busy worker finished nothing says nothing.
+ */
+const MIN_JOBS_PER_SAMPLE = 3;
+const MAX_WINDOW_MS = 10_000;
 
 /** How much a new sample moves a worker's estimate: fast enough to follow a slowdown in a few intervals. */
 const CAPACITY_SMOOTHING = 0.6;
@@ -101,27 +110,37 @@ export function estimateCapacity(
   };
 }
 
-function learnWorker(
-  s: WorkerSignal,
-  before: WorkerMemory | undefined,
-  backlogByLane: Record<string, number>,
-): WorkerMemory {
-  const fresh = { at: s.at, costFinished: s.costFinished, jobsFinished: s.jobsFinished };
-  if (!before || s.at <= before.at) return { ...fresh, capacity: before?.capacity ?? null };
-  // A restarted worker starts its counters again: no rate from this pair of samples.
-  if (s.costFinished < before.costFinished) return { ...fresh, capacity: before.capacity };
-  const rate = ((s.costFinished - before.costFinished) * 1000) / (s.at - before.at);
+function learnWorker(s: WorkerSignal, before: WorkerMemory | undefined, backlogByLane: Record<string, number>): WorkerMemory {
   const use = s.slotsTotal > 0 ? s.slotsBusy / s.slotsTotal : 0;
-  // With work waiting in its lanes the worker is as busy as it can be, whatever one sample of
-  // its slots says; otherwise scale the finished rate by how busy it was.
-  const waiting = s.lanes.some((l) => (backlogByLane[l] ?? 0) > 0);
-  let sample: number | null = null;
-  if (waiting || use >= 1) sample = rate;
-  else if (use >= MIN_USE_TO_LEARN) sample = rate / use;
-  if (sample === null) return { ...fresh, capacity: before.capacity };
+  const fresh = { at: s.at, costFinished: s.costFinished, jobsFinished: s.jobsFinished };
+  const newWindow = { ...fresh, useSum: 0, useCount: 0 };
+  if (!before) return { ...fresh, window: newWindow, capacity: null };
+  if (s.at <= before.at) return before;
+  // A restarted worker starts its counters again: start a new window.
+  if (s.costFinished < before.window.costFinished) return { ...fresh, window: newWindow, capacity: before.capacity };
+  const window = { ...before.window, useSum: before.window.useSum + use, useCount: before.window.useCount + 1 };
+  const jobs = s.jobsFinished - window.jobsFinished;
+  const span = s.at - window.at;
+  if (jobs < MIN_JOBS_PER_SAMPLE && span < MAX_WINDOW_MS) return { ...fresh, window, capacity: before.capacity };
+  const rate = ((s.costFinished - window.costFinished) * 1000) / span;
+  const meanUse = window.useSum / window.useCount;
+  const sample = capacitySample(rate, meanUse, s.lanes.some((l) => (backlogByLane[l] ?? 0) > 0));
+  if (sample === null) return { ...fresh, window: newWindow, capacity: before.capacity };
   const capacity =
     before.capacity === null ? sample : before.capacity + CAPACITY_SMOOTHING * (sample - before.capacity);
-  return { ...fresh, capacity };
+  return { ...fresh, window: newWindow, capacity };
+}
+
+/**
+ * With work waiting in its lanes a busy worker is as busy as it can be, whatever its slot samples
+ * say; otherwise scale the finished rate by how busy it was. An idle worker that finished nothing
+ * says nothing about its capacity.
+ */
+function capacitySample(rate: number, meanUse: number, waiting: boolean): number | null {
+  if (meanUse <= 0 && rate <= 0) return null;
+  if (waiting || meanUse >= 1) return rate;
+  if (meanUse >= MIN_USE_TO_LEARN) return rate / meanUse;
+  return null;
 }
 
 /** A worker serving several lanes gives each a part in proportion to the lanes' policy shares. */
