@@ -6,6 +6,10 @@ import { type ApiError, invalidParam } from './api-error.ts';
  * generate /openapi.json (openapi.ts), so the documentation cannot drift from the checks.
  */
 
+/** The schemas /openapi.json names under components.schemas (requests by input, the rest by output). */
+export const apiSchemas = z.registry<{ id: string }>();
+export const REQUEST_SCHEMAS = new Set(['ImageGenerationRequest', 'ImageEditRequest', 'AdminKeyRequest']);
+
 const Quality = z.enum(['standard', 'hd', 'low', 'medium', 'high', 'auto']);
 const Background = z.enum(['transparent', 'opaque', 'auto']);
 const OutputFormat = z.enum(['png', 'jpeg', 'webp']);
@@ -45,7 +49,7 @@ export const ImageGenerationRequest = z
       .nullish()
       .describe('Extension: deterministic seed'),
   })
-  .meta({ id: 'ImageGenerationRequest' });
+  .register(apiSchemas, { id: 'ImageGenerationRequest' });
 export type ImageGenerationRequest = z.infer<typeof ImageGenerationRequest>;
 
 /** Multipart sends numbers and booleans as strings. */
@@ -73,7 +77,7 @@ export const ImageEditRequest = z
     input_fidelity: z.enum(['high', 'low']).nullish(),
     seed: formInt(0, 2 ** 31 - 1).nullish(),
   })
-  .meta({ id: 'ImageEditRequest' });
+  .register(apiSchemas, { id: 'ImageEditRequest' });
 export type ImageEditRequest = z.infer<typeof ImageEditRequest>;
 
 export const UsageSchema = z.object({
@@ -93,7 +97,7 @@ export const ImagesResponse = z
     size: z.string().optional(),
     usage: UsageSchema.optional(),
   })
-  .meta({ id: 'ImagesResponse' });
+  .register(apiSchemas, { id: 'ImagesResponse' });
 export type ImagesResponse = z.infer<typeof ImagesResponse>;
 
 export const ImageStreamEvent = z
@@ -113,7 +117,7 @@ export const ImageStreamEvent = z
     partial_image_index: z.number().int().min(0).optional(),
     usage: UsageSchema.optional(),
   })
-  .meta({ id: 'ImageStreamEvent' });
+  .register(apiSchemas, { id: 'ImageStreamEvent' });
 
 export const JobView = z
   .object({
@@ -136,7 +140,7 @@ export const JobView = z
     result: ImagesResponse.nullable(),
     error: z.object({ code: z.string(), message: z.string() }).nullable(),
   })
-  .meta({ id: 'ImageJob' });
+  .register(apiSchemas, { id: 'ImageJob' });
 export type JobView = z.infer<typeof JobView>;
 
 export const ErrorEnvelopeSchema = z
@@ -148,15 +152,15 @@ export const ErrorEnvelopeSchema = z
       code: z.string().nullable(),
     }),
   })
-  .meta({ id: 'Error' });
+  .register(apiSchemas, { id: 'Error' });
 
 export const SignupResponse = z
   .object({ api_key: z.string(), account: z.object({ id: z.string(), tier: z.string(), lane: z.string() }) })
-  .meta({ id: 'SignupResponse' });
+  .register(apiSchemas, { id: 'SignupResponse' });
 
 export const AdminKeyRequest = z
   .strictObject({ tier: z.string().min(1), lane: z.string().min(1), account: z.string().min(1).optional() })
-  .meta({ id: 'AdminKeyRequest' });
+  .register(apiSchemas, { id: 'AdminKeyRequest' });
 
 export const AdminKeyResponse = z
   .object({
@@ -164,7 +168,7 @@ export const AdminKeyResponse = z
     key_id: z.string(),
     account: z.object({ id: z.string(), tier: z.string(), lane: z.string() }),
   })
-  .meta({ id: 'AdminKeyResponse' });
+  .register(apiSchemas, { id: 'AdminKeyResponse' });
 
 /** The first problem of a failed parse, as OpenAI reports it (one param, one message). */
 export function zodToApiError(error: z.ZodError, body: unknown): ApiError {

@@ -1,22 +1,21 @@
 import { z } from 'zod';
-import {
-  AdminKeyRequest,
-  AdminKeyResponse,
-  ErrorEnvelopeSchema,
-  ImageEditRequest,
-  ImageGenerationRequest,
-  ImagesResponse,
-  ImageStreamEvent,
-  JobView,
-  SignupResponse,
-} from './openai-schemas.ts';
+import { apiSchemas, REQUEST_SCHEMAS } from './openai-schemas.ts';
 
-function schema(s: z.ZodType, io: 'input' | 'output') {
-  const { $schema: _drop, ...rest } = z.toJSONSchema(s, { io, unrepresentable: 'any' }) as Record<
-    string,
-    unknown
-  >;
-  return rest;
+/** All named schemas, cross-referenced as #/components/schemas/…; requests described by their input. */
+function componentSchemas(): Record<string, unknown> {
+  const opts = { uri: (id: string) => `#/components/schemas/${id}`, unrepresentable: 'any' as const };
+  const input = z.toJSONSchema(apiSchemas, { ...opts, io: 'input' }).schemas;
+  const output = z.toJSONSchema(apiSchemas, { ...opts, io: 'output' }).schemas;
+  const out: Record<string, unknown> = {};
+  for (const id of Object.keys(output)) {
+    const {
+      $schema: _drop,
+      $id: _id,
+      ...rest
+    } = (REQUEST_SCHEMAS.has(id) ? input[id] : output[id]) as Record<string, unknown>;
+    out[id] = rest;
+  }
+  return out;
 }
 
 const errorResponse = (description: string) => ({
@@ -78,17 +77,7 @@ export function buildOpenApi(): Record<string, unknown> {
     },
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
-      schemas: {
-        ImageGenerationRequest: schema(ImageGenerationRequest, 'input'),
-        ImageEditRequest: schema(ImageEditRequest, 'input'),
-        ImagesResponse: schema(ImagesResponse, 'output'),
-        ImageStreamEvent: schema(ImageStreamEvent, 'output'),
-        ImageJob: schema(JobView, 'output'),
-        Error: schema(ErrorEnvelopeSchema, 'output'),
-        SignupResponse: schema(SignupResponse, 'output'),
-        AdminKeyRequest: schema(AdminKeyRequest, 'input'),
-        AdminKeyResponse: schema(AdminKeyResponse, 'output'),
-      },
+      schemas: componentSchemas(),
     },
     security: [{ bearer: [] }],
     paths: {
