@@ -1,0 +1,183 @@
+import type { AdmissionState, Operation } from '../../common/contracts/index.ts';
+import type { Policy } from '../../common/policy/schema.ts';
+import { decideAdmission } from '../../gateway/admission.ts';
+import { jitteredHintMs } from '../../gateway/retry-hints.ts';
+import type { ClientBehaviour, MixEntry } from '../campaign-schema.ts';
+import { laneTier } from './lane-tier.ts';
+
+/**
+ * The gateways' admission as flows: each tick, every group of requests of the same class and
+ * retry count goes through the REAL per-request decision (gateway/admission.ts) once, and the
+ * global token bucket of its lane × tier (refilled at the controller's rate, capped at its burst)
+ * admits what its tokens cover. Refused clients come back like the openai SDK: after the hint
+ * if within maxRetryAfter, else after the exponential backoff; some share never retries.
+ */
+export interface RequestGroup {
+  entry: MixEntry;
+  /** Requests (fractional: the simulator moves fluids). */
+  count: number;
+  retries: number;
+  /** When the first attempt was made (for giving up). */
+  firstAt: number;
+}
+
+export interface FlowTotals {
+  offered: number;
+  attempts: number;
+  admitted: number;
+  shed: number;
+  refusedFinal: number;
+  gaveUp: number;
+  offeredCost: number;
+  admittedCost: number;
+  shedCost: number;
+}
+
+export function zeroFlows(): FlowTotals {
+  return { offered: 0, attempts: 0, admitted: 0, shed: 0, refusedFinal: 0, gaveUp: 0, offeredCost: 0, admittedCost: 0, shedCost: 0 };
+}
+
+export interface Admitted {
+  lane: string;
+  tier: string;
+  jobs: number;
+  costPerJob: number;
+}
+
+const MEAN_JITTER = 0.5;
+
+export class GatewayFlows {
+  readonly totals = new Map<string, FlowTotals>();
+  /** Refused groups waiting to retry, by the tick they come back. */
+  private readonly pending = new Map<number, RequestGroup[]>();
+  private readonly buckets = new Map<string, number>();
+
+  constructor(
+    private readonly policy: Policy,
+    private readonly client: ClientBehaviour,
+    private readonly retryingShare: number,
+    private readonly tickMs: number,
+  ) {}
+
+  private flows(key: string): FlowTotals {
+    let f = this.totals.get(key);
+    if (!f) {
+      f = zeroFlows();
+      this.totals.set(key, f);
+    }
+    return f;
+  }
+
+  retriesDue(tick: number): RequestGroup[] {
+    const due = this.pending.get(tick) ?? [];
+    this.pending.delete(tick);
+    return due;
+  }
+
+  pendingRetries(): number {
+    let n = 0;
+    for (const list of this.pending.values()) for (const g of list) n += g.count;
+    return n;
+  }
+
+  /** Admits what the state allows; returns the jobs to enqueue. Tick t covers [t·tick, (t+1)·tick). */
+  admit(tick: number, now: number, groups: RequestGroup[], state: AdmissionState): Admitted[] {
+    const out: Admitted[] = [];
+    const byKey = new Map<string, { g: RequestGroup; tokens: number; cost: number }[]>();
+    for (const g of groups) {
+      if (g.count <= 0) continue;
+      const key = laneTier(g.entry.lane, g.entry.tier);
+      const f = this.flows(key);
+      const cost = this.policy.operations[g.entry.operation as Operation].cost;
+      if (g.retries === 0) {
+        f.offered += g.count;
+        f.offeredCost += g.count * cost;
+      }
+      f.attempts += g.count;
+      const tierPolicy = this.policy.tiers[g.entry.tier];
+      const decision = decideAdmission({
+        operation: g.entry.operation,
+        holdsConnection: g.entry.delivery !== 'async',
+        allowAsync: g.entry.delivery === 'async',
+        retry: g.retries > 0,
+        cost,
+        gateOpen: true,
+        tier: state.lanes[g.entry.lane]?.[g.entry.tier] ?? null,
+        syncWaitMs: tierPolicy?.syncWait ?? 0,
+        random: MEAN_JITTER,
+      });
+      if (decision.kind === 'refuse') {
+        this.refuse(tick, now, g, g.count, cost, decision.hintMs);
+        continue;
+      }
+      if (decision.kind !== 'check-limits') continue;
+      const list = byKey.get(key) ?? [];
+      list.push({ g, tokens: decision.tokens, cost });
+      byKey.set(key, list);
+    }
+    for (const [key, list] of byKey) {
+      const [lane, tier] = key.split('/');
+      const ta = state.lanes[lane]?.[tier];
+      const wanted = list.reduce((s, x) => s + x.tokens * x.g.count, 0);
+      let share = 1;
+      if (ta && ta.rate !== null) {
+        const available = Math.min(Math.max(ta.burst, (ta.rate * this.tickMs) / 1000), (this.buckets.get(key) ?? ta.burst) + (ta.rate * this.tickMs) / 1000);
+        share = wanted > 0 ? Math.min(1, available / wanted) : 1;
+        this.buckets.set(key, Math.max(0, available - wanted * share));
+      }
+      const brownout = ta?.brownout;
+      for (const { g, tokens, cost } of list) {
+        const admitted = g.count * share;
+        const jobCost = cost * this.brownoutFactor(brownout?.passes, brownout?.maxSize, g.entry.size);
+        const f = this.flows(key);
+        f.admitted += admitted;
+        f.admittedCost += admitted * cost;
+        out.push({ lane, tier, jobs: admitted, costPerJob: jobCost });
+        const refused = g.count - admitted;
+        if (refused > 1e-9) {
+          const rate = ta?.rate ?? 0;
+          const hint = jitteredHintMs(rate > 0 ? (1000 * tokens) / rate : 60_000, MEAN_JITTER);
+          this.refuse(tick, now, g, refused, cost, hint);
+        }
+      }
+    }
+    return out;
+  }
+
+  /** GPU time of a browned-out job relative to a full one: fewer passes, a smaller image. */
+  private brownoutFactor(passes: number | undefined, maxSize: string | undefined, size: string): number {
+    const full = this.policy.models.available.find((m) => m.name === this.policy.models.default)?.passes ?? 1;
+    let f = passes ? Math.min(1, passes / full) : 1;
+    if (maxSize) {
+      const [w, h] = size.split('x').map(Number);
+      const [mw, mh] = maxSize.split('x').map(Number);
+      f *= Math.min(1, (mw * mh) / (w * h));
+    }
+    return f;
+  }
+
+  private refuse(tick: number, now: number, g: RequestGroup, count: number, cost: number, hintMs: number | null) {
+    const f = this.flows(laneTier(g.entry.lane, g.entry.tier));
+    f.shed += count;
+    f.shedCost += count * cost;
+    const c = this.client;
+    if (hintMs === null || g.retries >= c.maxRetries) {
+      f.refusedFinal += count;
+      return;
+    }
+    const delay =
+      hintMs > 0 && hintMs <= c.maxRetryAfter
+        ? hintMs
+        : Math.min(c.initialRetryDelay * 2 ** g.retries, c.maxRetryDelay) * 0.875;
+    if (now + delay - g.firstAt > c.giveUpAfter) {
+      f.gaveUp += count;
+      return;
+    }
+    const retrying = count * this.retryingShare;
+    f.refusedFinal += count - retrying;
+    const at = tick + Math.max(1, Math.ceil(delay / this.tickMs));
+    const list = this.pending.get(at) ?? [];
+    list.push({ entry: g.entry, count: retrying, retries: g.retries + 1, firstAt: g.firstAt });
+    this.pending.set(at, list);
+  }
+}
