@@ -22,7 +22,7 @@ import {
   rateLimitHeaders,
   retryHeaders,
 } from './retry-hints.ts';
-import { rolloutAllows } from './rollout-fallback.ts';
+import { rolloutAllows } from '../common/policy/rollout.ts';
 import { sseResponse } from './sse.ts';
 import { requestTrace } from './request-trace.ts';
 
