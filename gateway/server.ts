@@ -40,6 +40,9 @@ export async function serveGateway(
         serverOptions: {
           headersTimeout: options.headersTimeoutMs,
           requestTimeout: options.requestTimeoutMs,
+          // Node checks both timeouts only every connectionsCheckingInterval (30 s by default), so
+          // a slowloris socket would outlive a 1 s headersTimeout by up to 30 s.
+          connectionsCheckingInterval: Math.max(100, Math.min(1000, options.headersTimeoutMs / 2)),
           keepAliveTimeout: 5000,
         },
       },
