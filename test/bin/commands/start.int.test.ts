@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freePort } from '../../support/free-port.ts';
 import { type SpillwayProcess, startSpillway } from '../../support/spillway-process.ts';
+import { openaiScenarios } from '../openai-scenarios.ts';
 import { asyncRoundTrip, KEYS, stackDirs } from '../stack-fixture.ts';
 
 describe('distributed mode: gateway, controller and inference as separate processes', () => {
@@ -38,6 +39,8 @@ describe('distributed mode: gateway, controller and inference as separate proces
     const data = (r.job.result as { data: { b64_json: string }[] }).data;
     expect(Buffer.from(data[0].b64_json, 'base64').subarray(1, 4).toString()).toBe('PNG');
   });
+
+  describe('the official openai SDK', () => openaiScenarios(() => url));
 
   it('is ready only with its dependencies (/readyz)', async () => {
     const res = await fetch(`${url}/readyz`);

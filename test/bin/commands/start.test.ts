@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningStack, startEmbeddedStack } from '../../../bin/commands/start.ts';
+import { openaiScenarios } from '../openai-scenarios.ts';
 import { asyncRoundTrip, KEYS, stackDirs } from '../stack-fixture.ts';
 
 describe('embedded stack (npm start)', () => {
@@ -27,6 +28,8 @@ describe('embedded stack (npm start)', () => {
     const png = Buffer.from(data[0].b64_json, 'base64');
     expect(png.subarray(1, 4).toString()).toBe('PNG');
   });
+
+  describe('the official openai SDK', () => openaiScenarios(() => stack.url));
 
   it('serves the controller status page on the same port', async () => {
     const res = await fetch(`${stack.url}/status/api/state`);
