@@ -110,21 +110,35 @@ export function estimateCapacity(
   };
 }
 
-function learnWorker(s: WorkerSignal, before: WorkerMemory | undefined, backlogByLane: Record<string, number>): WorkerMemory {
+function learnWorker(
+  s: WorkerSignal,
+  before: WorkerMemory | undefined,
+  backlogByLane: Record<string, number>,
+): WorkerMemory {
   const use = s.slotsTotal > 0 ? s.slotsBusy / s.slotsTotal : 0;
   const fresh = { at: s.at, costFinished: s.costFinished, jobsFinished: s.jobsFinished };
   const newWindow = { ...fresh, useSum: 0, useCount: 0 };
   if (!before) return { ...fresh, window: newWindow, capacity: null };
   if (s.at <= before.at) return before;
   // A restarted worker starts its counters again: start a new window.
-  if (s.costFinished < before.window.costFinished) return { ...fresh, window: newWindow, capacity: before.capacity };
-  const window = { ...before.window, useSum: before.window.useSum + use, useCount: before.window.useCount + 1 };
+  if (s.costFinished < before.window.costFinished)
+    return { ...fresh, window: newWindow, capacity: before.capacity };
+  const window = {
+    ...before.window,
+    useSum: before.window.useSum + use,
+    useCount: before.window.useCount + 1,
+  };
   const jobs = s.jobsFinished - window.jobsFinished;
   const span = s.at - window.at;
-  if (jobs < MIN_JOBS_PER_SAMPLE && span < MAX_WINDOW_MS) return { ...fresh, window, capacity: before.capacity };
+  if (jobs < MIN_JOBS_PER_SAMPLE && span < MAX_WINDOW_MS)
+    return { ...fresh, window, capacity: before.capacity };
   const rate = ((s.costFinished - window.costFinished) * 1000) / span;
   const meanUse = window.useSum / window.useCount;
-  const sample = capacitySample(rate, meanUse, s.lanes.some((l) => (backlogByLane[l] ?? 0) > 0));
+  const sample = capacitySample(
+    rate,
+    meanUse,
+    s.lanes.some((l) => (backlogByLane[l] ?? 0) > 0),
+  );
   if (sample === null) return { ...fresh, window: newWindow, capacity: before.capacity };
   const capacity =
     before.capacity === null ? sample : before.capacity + CAPACITY_SMOOTHING * (sample - before.capacity);

@@ -16,14 +16,21 @@ import { testPolicy } from './scenario.ts';
  */
 describe('status page', () => {
   const infra = createMemoryInfra();
-  const policy = new StaticPolicySource(testPolicy('gradient', { control: { law: 'gradient', interval: '200ms' } }));
+  const policy = new StaticPolicySource(
+    testPolicy('gradient', { control: { law: 'gradient', interval: '200ms' } }),
+  );
   let controller: Awaited<ReturnType<typeof startController>>;
   let server: ReturnType<typeof serve>;
   let feeder: NodeJS.Timeout;
   let url = '';
 
   beforeAll(async () => {
-    controller = await startController({ infra, policy, log: createLogger('status-test', 'silent'), id: 'ctl-status' });
+    controller = await startController({
+      infra,
+      policy,
+      log: createLogger('status-test', 'silent'),
+      id: 'ctl-status',
+    });
     let cost = 0;
     let offered = 0;
     let tick = 0;
@@ -96,7 +103,9 @@ describe('status page', () => {
       await page.goto(url);
       await page.waitForFunction(
         () => {
-          const charts = Object.values((window as unknown as { __charts: Record<string, { data: unknown[][] }> }).__charts);
+          const charts = Object.values(
+            (window as unknown as { __charts: Record<string, { data: unknown[][] }> }).__charts,
+          );
           return charts.length === 3 && charts.every((c) => c.data[0].length >= 5);
         },
         undefined,
@@ -113,7 +122,10 @@ describe('status page', () => {
       expect(errors).toEqual([]);
       mkdirSync('test-results', { recursive: true });
       await page.screenshot({ path: 'test-results/status-page.png', fullPage: true });
-      const api = (await (await fetch(`${url}/api/state`)).json()) as { history: unknown[]; state: { version: number } };
+      const api = (await (await fetch(`${url}/api/state`)).json()) as {
+        history: unknown[];
+        state: { version: number };
+      };
       expect(api.history.length).toBeGreaterThanOrEqual(5);
       expect(api.state.version).toBeGreaterThan(1);
     } finally {
