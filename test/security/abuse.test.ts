@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClientAddress } from '../../gateway/client-address.ts';
 import {
   call,
+  type Json,
   HEADERS_TIMEOUT_MS,
   KEYS,
   leaksInternals,
@@ -30,7 +31,7 @@ afterAll(async () => {
   await stack?.close();
 });
 
-function expectClientError(r: { status: number; json: any; text: string }, status: number, code?: string) {
+function expectClientError(r: { status: number; json: Json; text: string }, status: number, code?: string) {
   expect(r.status, r.text.slice(0, 300)).toBe(status);
   expect(r.json?.error).toBeDefined();
   if (code) expect(r.json.error.code).toBe(code);
@@ -135,17 +136,25 @@ describe('size limits', () => {
   it('an upload over maxImageBytes, a file past maxImageDimension and a lying PNG header are 400s', async () => {
     const huge = new FormData();
     huge.append('prompt', 'edit');
-    huge.append('image', new Blob([Buffer.alloc(9 * 1024 * 1024, 7)], { type: 'image/png' }), 'big.png');
+    huge.append(
+      'image',
+      new Blob([new Uint8Array(9 * 1024 * 1024).fill(7)], { type: 'image/png' }),
+      'big.png',
+    );
     expectClientError(await edit(huge), 400, 'image_too_large');
 
     const wide = new FormData();
     wide.append('prompt', 'edit');
-    wide.append('image', new Blob([await png(2100, 4)], { type: 'image/png' }), 'wide.png');
+    wide.append('image', new Blob([new Uint8Array(await png(2100, 4))], { type: 'image/png' }), 'wide.png');
     expectClientError(await edit(wide), 400, 'image_too_large');
 
     const bomb = new FormData();
     bomb.append('prompt', 'edit');
-    bomb.append('image', new Blob([await pngClaiming(60_000, 60_000)], { type: 'image/png' }), 'bomb.png');
+    bomb.append(
+      'image',
+      new Blob([new Uint8Array(await pngClaiming(60_000, 60_000))], { type: 'image/png' }),
+      'bomb.png',
+    );
     const b = await edit(bomb);
     expect(b.status).toBe(400);
     expect(leaksInternals(b.text)).toBe(false);
@@ -159,7 +168,7 @@ describe('size limits', () => {
   it('multipart abuse: too many parts, thousands of tiny parts, a malformed body', async () => {
     const many = new FormData();
     many.append('prompt', 'edit');
-    many.append('image', new Blob([await png(16, 16)], { type: 'image/png' }), 'a.png');
+    many.append('image', new Blob([new Uint8Array(await png(16, 16))], { type: 'image/png' }), 'a.png');
     for (let i = 0; i < 20; i++) many.append(`extra${i}`, 'v');
     expectClientError(await edit(many), 400, 'too_many_parts');
 
@@ -181,7 +190,7 @@ describe('size limits', () => {
     const ok = new FormData();
     ok.append('prompt', 'make it blue');
     ok.append('size', '256x256');
-    ok.append('image', new Blob([await png(64, 64)], { type: 'image/png' }), 'ok.png');
+    ok.append('image', new Blob([new Uint8Array(await png(64, 64))], { type: 'image/png' }), 'ok.png');
     const r = await edit(ok);
     expect(r.status, r.text.slice(0, 300)).toBe(200);
   });

@@ -85,11 +85,14 @@ export async function startSecureStack(extraEnv: Record<string, string> = {}): P
 }
 
 /** fetch with a client timeout: a hang is a failure, never a stuck test. */
+// biome-ignore lint/suspicious/noExplicitAny: tests read response bodies field by field
+export type Json = any;
+
 export async function call(
   stack: { url: string },
   path: string,
   init: RequestInit & { key?: string; timeoutMs?: number } = {},
-): Promise<{ status: number; headers: Headers; text: string; json: any }> {
+): Promise<{ status: number; headers: Headers; text: string; json: Json }> {
   const headers = new Headers(init.headers);
   if (init.key) headers.set('authorization', `Bearer ${init.key}`);
   const res = await fetch(new URL(path, stack.url), {
@@ -98,7 +101,7 @@ export async function call(
     signal: AbortSignal.timeout(init.timeoutMs ?? 20_000),
   });
   const text = await res.text();
-  let json: any = null;
+  let json: Json = null;
   try {
     json = JSON.parse(text);
   } catch {}
