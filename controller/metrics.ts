@@ -68,6 +68,8 @@ const publications = counter('spillway_controller_publications_total', 'Admissio
 const reaperActions = counter('spillway_controller_reaper_actions_total', 'Jobs the reaper acted on', [
   'action',
 ]);
+// Both series exist from the start, so rate() reads 0 rather than "no data" before the first action.
+for (const action of ['requeued', 'expired']) reaperActions.inc({ action }, 0);
 const policyInfo = gauge('spillway_controller_policy_info', 'Policy version the controller runs on', [
   'version',
 ]);
