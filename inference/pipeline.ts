@@ -3,7 +3,7 @@ import type { JobRecord, ProgressEvent, ResultImage } from '../common/contracts/
 import type { EventLog } from '../common/store/event-log.ts';
 import type { JobStore, UpdateResult } from '../common/store/job-store.ts';
 import { type Checkpoint, decodeCheckpoint, encodeCheckpoint } from './checkpoint.ts';
-import { CONTENT_TYPES, encodeImage } from './encode.ts';
+import { CONTENT_TYPES, type ImageEncoder, sharpEncoder } from './encode.ts';
 import { moderateImage } from './image-moderation.ts';
 import type { ModelRunner } from './model-runner.ts';
 import type { Verdict } from './moderation-verdict.ts';
@@ -27,6 +27,8 @@ export interface PipelineDeps {
   leaseMs: number;
   now?: () => number;
   observer?: PipelineObserver;
+  /** Defaults to sharp. */
+  encoder?: ImageEncoder;
 }
 
 export interface JobRun {
@@ -57,11 +59,15 @@ interface DecodedPass {
   height: number;
   rgba: Uint8Array;
   verdict: Promise<Verdict>;
+  /** The pass as an image file when it will be stored (a partial or the final), else null. */
+  encoded: Promise<Buffer> | null;
 }
 
 /**
  * One job from prompt to stored image: prompt moderation → prior → decode passes, each pass's
- * image moderation running while the next pass decodes. After every pass the job's progress,
+ * image moderation and image encoding running while the next pass decodes (and the final's
+ * encoding alongside its moderation), so the model waits on the encoder as little as possible;
+ * an encoding is only stored once its pass's verdict is clean. After every pass the job's progress,
  * partial image (if asked for) and checkpoint are written with the claim's fence; a refused write
  * ends the run at once. A checkpoint from an earlier owner is resumed: finished passes are not
  * decoded again and partials already recorded are not sent again.
@@ -152,7 +158,9 @@ class PipelineRun {
         this.deps.categories.visual,
       );
       verdict.catch(() => undefined);
-      previous = { pass, ...size, rgba, verdict };
+      const encoded = this.encodeIfStored(image, pass, rgba, size);
+      encoded?.catch(() => undefined);
+      previous = { pass, ...size, rgba, verdict, encoded };
     }
     if (!previous) return null;
     const verdict = await previous.verdict;
@@ -199,17 +207,44 @@ class PipelineRun {
     };
   }
 
+  /**
+   * Partials belong to the first image only. OpenAI's partial_images is a count for the whole
+   * stream, its partial_image_index one 0-based sequence, and a partial event names no image: with
+   * n > 1 the partials of several images could not be told apart (and the gateway caps the stream
+   * at partial_images events anyway). Partials are optional work, so later images skip them.
+   */
+  private partialIndex(image: number, pass: number): number {
+    return image === 0 ? this.run.plan.partialPasses.indexOf(pass) : -1;
+  }
+
+  private partialKey(index: number): string {
+    return `jobs/${this.id}/partial-${index}.${this.run.record.message.params.outputFormat}`;
+  }
+
+  private encodeIfStored(
+    image: number,
+    pass: number,
+    rgba: Uint8Array,
+    size: { width: number; height: number },
+  ): Promise<Buffer> | null {
+    const final = pass === this.run.plan.passes;
+    const partial = this.partialIndex(image, pass);
+    if (!final && (partial < 0 || this.partials.has(this.partialKey(partial)))) return null;
+    const encoder = this.deps.encoder ?? sharpEncoder;
+    return encoder.encode(rgba, size.width, size.height, this.encodeOptions(!final));
+  }
+
   private async commitPass(image: number, grid: Int32Array, done: DecodedPass): Promise<void> {
     this.checkSignal();
-    const { plan, fence } = this.run;
-    const partialIndex = image === 0 ? plan.partialPasses.indexOf(done.pass) : -1;
+    const { fence } = this.run;
+    const partialIndex = this.partialIndex(image, done.pass);
     let lastImage: string | null = null;
     if (partialIndex >= 0) {
       const format = this.run.record.message.params.outputFormat;
-      const key = `jobs/${this.id}/partial-${partialIndex}.${format}`;
+      const key = this.partialKey(partialIndex);
       lastImage = key;
-      if (!this.partials.has(key)) {
-        const bytes = await encodeImage(done.rgba, done.width, done.height, this.encodeOptions(true));
+      if (!this.partials.has(key) && done.encoded) {
+        const bytes = await done.encoded;
         await this.storeBlob(key, bytes, CONTENT_TYPES[format]);
         await this.write(() => this.deps.jobs.addPartial(this.id, fence, key, this.now()));
         this.partials.add(key);
@@ -232,10 +267,6 @@ class PipelineRun {
     const { fence, plan } = this.run;
     const at = this.overallPass(image, pass);
     const now = this.now();
-    await this.write(() =>
-      this.deps.jobs.progress(this.id, fence, at.pass, at.passes, now + this.deps.leaseMs, now),
-    );
-    await this.append({ type: 'state', state: 'running', ...at, at: now });
     const finishedImage = pass === plan.passes;
     const checkpoint: Checkpoint = {
       v: 1,
@@ -248,14 +279,22 @@ class PipelineRun {
       images: this.images,
       lastImage,
     };
-    await this.write(() => this.deps.jobs.saveCheckpoint(this.id, fence, encodeCheckpoint(checkpoint)));
+    // Both fenced and independent: one round trip of latency instead of two.
+    await Promise.all([
+      this.write(() =>
+        this.deps.jobs.progress(this.id, fence, at.pass, at.passes, now + this.deps.leaseMs, now),
+      ),
+      this.write(() => this.deps.jobs.saveCheckpoint(this.id, fence, encodeCheckpoint(checkpoint))),
+    ]);
+    this.run.onProgress?.(at.pass, at.passes);
+    await this.append({ type: 'state', state: 'running', ...at, at: now });
   }
 
   private async commitFinal(image: number, grid: Int32Array, done: DecodedPass): Promise<void> {
     this.checkSignal();
     const format = this.run.record.message.params.outputFormat;
     const key = `jobs/${this.id}/image-${image}.${format}`;
-    const bytes = await encodeImage(done.rgba, done.width, done.height, this.encodeOptions(false));
+    const bytes = await done.encoded!;
     await this.storeBlob(key, bytes, CONTENT_TYPES[format]);
     this.images = [...this.images, { blob: key, format, width: done.width, height: done.height }];
     await this.recordProgress(image, done.pass, grid, key);

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobMessage } from '../../common/contracts/index.ts';
 import { createMemoryInfra } from '../../common/memory-infra.ts';
 import type { ActivePolicy } from '../../common/policy/schema.ts';
+import { type ImageEncoder, sharpEncoder } from '../../inference/encode.ts';
 import type { ModelRunner } from '../../inference/model-runner.ts';
 import { OnnxModels } from '../../inference/onnx-models.ts';
 import { type Outcome, runPipeline } from '../../inference/pipeline.ts';
@@ -33,7 +34,7 @@ function counting(inner: ModelRunner): ModelRunner & { decodes: number[] } {
   });
 }
 
-async function render(message: JobMessage, runner: ModelRunner = models) {
+async function render(message: JobMessage, runner: ModelRunner = models, encoder?: ImageEncoder) {
   const infra = createMemoryInfra();
   await enqueue(infra, message);
   const claim = await infra.jobs.claim(message.id, 'w1', 10_000, Date.now());
@@ -47,6 +48,7 @@ async function render(message: JobMessage, runner: ModelRunner = models) {
       models: runner,
       categories,
       leaseMs: 10_000,
+      encoder,
     },
     { record: claim.record, fence: claim.fence, plan, signal: new AbortController().signal },
   );
@@ -96,6 +98,49 @@ describe('pipeline', () => {
     expect(measured.at(-1)).toMatchObject({ width: 512, height: 512 });
     expect(events.at(-1)!.event).toMatchObject({ type: 'state', state: 'completed' });
     expect(record.result!.usage.output_tokens).toBe(8 * 8 * 4);
+  });
+
+  it('encodes each stored pass while its moderation runs, not after the verdict', async () => {
+    // Each pass's moderation waits (up to 2 s) for the encoder to be asked for that pass: a
+    // pipeline that encodes only after the verdict would ask for none of them in time.
+    const asked = new Set<number>();
+    const waiters = new Map<number, () => void>();
+    const encoder: ImageEncoder = {
+      encode: (rgba, width, height, options) => {
+        asked.add(width);
+        waiters.get(width)?.();
+        return sharpEncoder.encode(rgba, width, height, options);
+      },
+    };
+    const early: number[] = [];
+    const gated = Object.assign(Object.create(models) as ModelRunner, {
+      moderateImage: async (rgba: Uint8Array, width: number, height: number) => {
+        await new Promise<void>((resolve) => {
+          if (asked.has(width)) return resolve();
+          waiters.set(width, resolve);
+          setTimeout(resolve, 2000);
+        });
+        if (asked.has(width)) early.push(width);
+        return models.moderateImage(rgba, width, height);
+      },
+    });
+    const message = jobMessage({ params: { size: '512x512', partialImages: 3 } });
+    const { outcome, record } = await render(message, gated, encoder);
+    expect(outcome.kind).toBe('completed');
+    expect(record.partials).toHaveLength(3);
+    // Partials at 128, 256 (passes 2, 3; pass 1 at 64 too) and the final at 512.
+    expect(early).toEqual([64, 128, 256, 512]);
+  });
+
+  it('streams partials of the first image only when n > 1, one index sequence', async () => {
+    const message = jobMessage({ params: { size: '256x256', n: 2, partialImages: 3 } });
+    const { record, events } = await render(message);
+    expect(record.result!.images).toHaveLength(2);
+    const partials = events.flatMap((e) => (e.event.type === 'partial' ? [e.event] : []));
+    expect(partials.map((p) => p.index)).toEqual([0, 1, 2]);
+    // Overall passes of image 0 are 1–4; image 1's are 5–8.
+    expect(partials.every((p) => p.pass <= 4)).toBe(true);
+    expect(record.partials).toEqual(partials.map((p) => p.blob));
   });
 
   it('gives the same bytes for the same prompt and seed, different bytes for another prompt', async () => {
