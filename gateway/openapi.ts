@@ -29,6 +29,7 @@ const errors = {
   '403': errorResponse('Feature not available for the plan (rollout gate)'),
   '404': errorResponse('Unknown model or job'),
   '413': errorResponse('Body too large'),
+  '415': errorResponse('Wrong Content-Type for the body'),
   '429': errorResponse('Rate limited or shed; see retry-after, retry-after-ms, x-ratelimit-*'),
   '503': errorResponse('Temporarily unavailable; see retry-after'),
 };
@@ -40,7 +41,11 @@ const asyncHeaders = {
     schema: { type: 'string' },
     description: '`respond-async` (optionally `, wait=N`) to get 202 + Location instead of waiting',
   },
-  IdempotencyKey: { in: 'header', name: 'Idempotency-Key', schema: { type: 'string', maxLength: 255 } },
+  IdempotencyKey: {
+    in: 'header',
+    name: 'Idempotency-Key',
+    schema: { type: 'string', minLength: 1, maxLength: 255 },
+  },
 };
 
 function imageOperation(summary: string, requestContent: Record<string, unknown>) {
