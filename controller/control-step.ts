@@ -7,7 +7,7 @@ import { expectedWaits } from './expected-wait.ts';
 import { lawFor } from './law-registry.ts';
 import { type ControlInputs, type Dependency, laneTier, type Saturation } from './observation.ts';
 import { dependencySaturations } from './saturation.ts';
-import { tiersByPriority } from './static-admission.ts';
+import { tiersByPriority as byPriority } from '../common/policy/paid-tiers.ts';
 
 /** What the controller carries from one interval to the next; plain data, so a simulator can hold it. */
 export interface ControllerMemory {
@@ -76,7 +76,7 @@ export function controlStep(
   const { now } = inputs;
   const intervalMs = policy.control.interval;
   const law = lawFor(policy.control.law);
-  const tiers = tiersByPriority(policy);
+  const tiers = byPriority(policy.tiers);
   const lanes = Object.keys(policy.lanes);
   const shares = Object.fromEntries(lanes.map((l) => [l, policy.lanes[l].share]));
   const maxAge = policy.saturation.signalMaxAge;

@@ -1,7 +1,8 @@
 import type { AdmissionMode, AdmissionState, TierAdmission } from '../common/contracts/index.ts';
 import type { Policy } from '../common/policy/schema.ts';
 import { laneTier } from './observation.ts';
-import { burstFor, staticTierAdmission, tiersByPriority } from './static-admission.ts';
+import { tiersByPriority as byPriority } from '../common/policy/paid-tiers.ts';
+import { burstFor, staticTierAdmission } from '../common/policy/static-admission.ts';
 
 /** One lane as the law left it: a budget in cost units per second, to be split among tiers. */
 export interface LaneBudget {
@@ -43,7 +44,7 @@ const RELAX_BELOW = 0.8;
  */
 export function decide(input: DecisionInput): Decision {
   const { policy } = input;
-  const tiers = tiersByPriority(policy);
+  const tiers = byPriority(policy.tiers);
   const lanes: AdmissionState['lanes'] = {};
   const brownout: Record<string, number> = {};
   const reasons: string[] = [];

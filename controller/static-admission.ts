@@ -1,68 +1,9 @@
-import type { AdmissionState, TierAdmission } from '../common/contracts/index.ts';
-import type { ActivePolicy, Policy } from '../common/policy/schema.ts';
+// TEMPORARY re-export while loadtests/simulator moves to the shared module; delete afterwards.
+import { tiersByPriority as byPriority } from '../common/policy/paid-tiers.ts';
+import type { Policy } from '../common/policy/schema.ts';
 
-/** Tiers of the policy, highest priority first. */
+export { burstFor, staticAdmission, staticTierAdmission } from '../common/policy/static-admission.ts';
+
 export function tiersByPriority(policy: Policy): string[] {
-  return Object.entries(policy.tiers)
-    .sort(([, a], [, b]) => b.priority - a.priority)
-    .map(([name]) => name);
-}
-
-/** One interval's worth of tokens, but never less than the costliest single request (an edit). */
-export function burstFor(rate: number, intervalMs: number, policy: Policy): number {
-  const largest = Math.max(policy.operations.generate.cost, policy.operations.edit.cost);
-  return Math.max(largest, (rate * intervalMs) / 1000);
-}
-
-/** The static limit of one lane × tier: the policy's fallback rate, or shed when it names none. */
-export function staticTierAdmission(policy: Policy, lane: string, tier: string): TierAdmission {
-  const rate = policy.fallback[lane]?.[tier];
-  const maxWaitMs = policy.tiers[tier].maxWait;
-  if (rate === undefined || rate <= 0) {
-    return {
-      mode: 'shed',
-      rate: 0,
-      burst: 0,
-      brownout: { level: 0 },
-      edits: false,
-      expectedWaitMs: 0,
-      maxWaitMs,
-    };
-  }
-  return {
-    mode: 'open',
-    rate,
-    burst: burstFor(rate, policy.control.interval, policy),
-    brownout: { level: 0 },
-    edits: true,
-    expectedWaitMs: 0,
-    maxWaitMs,
-  };
-}
-
-/**
- * What gateways apply when the controller's state is stale or missing: the policy's static
- * fallback rates per lane × tier. Fail safe, never open — a lane × tier the fallback does not
- * name is shed, and every rate is capped.
- */
-export function staticAdmission(active: ActivePolicy | Policy, now: number): AdmissionState {
-  const policy = 'policy' in active ? active.policy : active;
-  const version = 'policy' in active ? active.version : 'unknown';
-  const lanes: AdmissionState['lanes'] = {};
-  for (const lane of Object.keys(policy.lanes)) {
-    lanes[lane] = {};
-    for (const tier of tiersByPriority(policy)) lanes[lane][tier] = staticTierAdmission(policy, lane, tier);
-  }
-  return {
-    v: 1,
-    version: 0,
-    epoch: 0,
-    issuedAt: now,
-    ttlMs: policy.control.ttl,
-    policyVersion: version,
-    law: 'static',
-    lanes,
-    signup: { rate: policy.signup.global, burst: Math.max(1, policy.signup.global) },
-    reasons: ['static fallback: policy.fallback rates, no controller state'],
-  };
+  return byPriority(policy.tiers);
 }

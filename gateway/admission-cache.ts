@@ -2,7 +2,7 @@ import { type AdmissionState, isFresh, type TierAdmission } from '../common/cont
 import type { CoordinationStore } from '../common/store/coordination-store.ts';
 import type { Logger } from '../common/log.ts';
 import type { PolicySource } from '../common/policy/policy-source.ts';
-import { staticAdmission } from '../controller/static-admission.ts';
+import { staticAdmission } from '../common/policy/static-admission.ts';
 
 export const ADMISSION_REFRESH_MS = 300;
 

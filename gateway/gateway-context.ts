@@ -16,16 +16,19 @@ import type { ImageUrlSigner } from './image-urls.ts';
 import type { ResultContext } from './image-results.ts';
 import { jitteredHintMs, retryHeaders } from './retry-hints.ts';
 
-/** Counters since start by `lane/tier`, reported in the gateway's signal. */
+/**
+ * Counters since start by `lane/tier`, in COST UNITS (policy operation cost × images × size), as
+ * the GatewaySignal contract says: the controller compares them with the cost workers finish.
+ */
 export class TrafficCounters {
   readonly offered: Record<string, number> = {};
   readonly admitted: Record<string, number> = {};
   readonly shed: Record<string, number> = {};
   signups = 0;
 
-  count(kind: 'offered' | 'admitted' | 'shed', lane: string, tier: string) {
+  count(kind: 'offered' | 'admitted' | 'shed', lane: string, tier: string, cost: number) {
     const k = `${lane}/${tier}`;
-    this[kind][k] = (this[kind][k] ?? 0) + 1;
+    this[kind][k] = (this[kind][k] ?? 0) + cost;
   }
 }
 

@@ -115,7 +115,7 @@ async function submit(g: GatewayContext, c: Context, s: Submission): Promise<Res
 
   const retryCount = Number(c.req.header('x-stainless-retry-count') ?? 0) || 0;
   const tierAdmission = g.admission.tier(account.lane, account.tier, now);
-  g.counters.count('offered', account.lane, account.tier);
+  g.counters.count('offered', account.lane, account.tier, resolved.cost);
   const input: AdmissionInput = {
     operation: resolved.operation,
     holdsConnection,
@@ -128,7 +128,7 @@ async function submit(g: GatewayContext, c: Context, s: Submission): Promise<Res
     random: Math.random(),
   };
   const first = decideAdmission(input);
-  if (first.kind === 'refuse') return refusal(g, c, account, first, null);
+  if (first.kind === 'refuse') return refusal(g, c, account, first, null, resolved.cost);
   if (first.kind !== 'check-limits') throw new Error('admission skipped the limits');
 
   const release = holdsConnection ? g.held.acquire(account.id, tierPolicy.maxConnections) : () => {};
@@ -159,7 +159,7 @@ async function submit(g: GatewayContext, c: Context, s: Submission): Promise<Res
     admissionSeconds.observe((performance.now() - started) / 1000);
     if (decision.kind === 'refuse') {
       release();
-      return refusal(g, c, account, decision, accountLimit.view);
+      return refusal(g, c, account, decision, accountLimit.view, resolved.cost);
     }
     if (decision.kind !== 'admit') throw new Error('admission undecided after limits');
     const { record, created } = await enqueueJob(
@@ -178,7 +178,7 @@ async function submit(g: GatewayContext, c: Context, s: Submission): Promise<Res
     );
     if (idempotencyKey)
       g.idempotency.remember(account.id, idempotencyKey, record.id, policy.limits.idempotencyTtl, now);
-    g.counters.count('admitted', account.lane, account.tier);
+    g.counters.count('admitted', account.lane, account.tier, resolved.cost);
     admissionTotal.inc({
       lane: account.lane,
       tier: account.tier,
@@ -211,6 +211,7 @@ function refusal(
   account: Account,
   d: Extract<AdmissionDecision, { kind: 'refuse' }>,
   view: RateLimitView | null,
+  cost: number,
 ): Response {
   const limitView = view ?? {
     limit: g.limits.points(account.tier),
@@ -218,7 +219,7 @@ function refusal(
     resetMs: d.hintMs ?? 60_000,
   };
   const headers = d.hintMs !== null ? retryHeaders(d.hintMs, limitView) : { ...NO_RETRY };
-  g.counters.count('shed', account.lane, account.tier);
+  g.counters.count('shed', account.lane, account.tier, cost);
   admissionTotal.inc({ lane: account.lane, tier: account.tier, outcome: 'shed', reason: d.reason });
   g.refusalLog((dropped) =>
     g.log.info(

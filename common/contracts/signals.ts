@@ -32,7 +32,7 @@ export const GatewaySignal = z.object({
   authErrorRate: z.number().min(0).max(1),
   authCacheHitRate: z.number().min(0).max(1),
   storeLatencyMs: z.number().min(0),
-  /** Counters since start, by `lane/tier`. */
+  /** Counters since start, by `lane/tier`, in cost units (the unit of WorkerSignal.costFinished). */
   offered: z.record(z.string(), z.number().min(0)),
   admitted: z.record(z.string(), z.number().min(0)),
   shed: z.record(z.string(), z.number().min(0)),

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { isFresh } from '../../common/contracts/index.ts';
 import { decide, signupFactor } from '../../controller/decision.ts';
 import { expectedWaits } from '../../controller/expected-wait.ts';
-import { staticAdmission } from '../../controller/static-admission.ts';
+import { staticAdmission } from '../../common/policy/static-admission.ts';
 import { Loop, plantWith, setDemand, testPolicy } from './scenario.ts';
 
 const { policy } = testPolicy('aimd');

@@ -3,7 +3,7 @@ import { type ActivePolicy, Policy, type PolicyInput } from '../../common/policy
 import { type ControllerMemory, type ControlView, controlStep } from '../../controller/control-step.ts';
 import { laneTier } from '../../controller/observation.ts';
 import { SimulatedPlant } from '../../controller/plant.ts';
-import { staticAdmission } from '../../controller/static-admission.ts';
+import { staticAdmission } from '../../common/policy/static-admission.ts';
 
 /** The default policy's tiers and lanes, written out so the tests do not move when ops edit the YAML. */
 export function testPolicy(law: 'aimd' | 'gradient', extra: Partial<PolicyInput> = {}): ActivePolicy {

@@ -157,10 +157,12 @@ describe('surface', () => {
       const metrics = await (await h.request('/metrics')).text();
       expect(metrics).toMatch(/spillway_gateway_admission_total\{lane="chat",tier="pro",outcome="admitted"/);
       expect(metrics).toContain('spillway_gateway_auth_lookups_total');
+      // Counters are in cost units, the unit workers report as costFinished: 2 × 512² = 0.5.
+      await h.request('/v1/images/generations', jsonInit({ prompt: 'y', size: '512x512', n: 2 }, KEYS.pro));
       await new Promise((r) => setTimeout(r, 250));
       const signals = await h.infra.coord.readSignals();
       const mine = signals.find((s) => s.source === 'gateway');
-      expect(mine?.source === 'gateway' && mine.admitted['chat/pro']).toBe(1);
+      expect(mine?.source === 'gateway' && mine.admitted['chat/pro']).toBeCloseTo(1.5);
       h.infra.queue.healthy = async () => false;
       const notReady = await h.request('/readyz');
       expect(notReady.status).toBe(503);
