@@ -7,9 +7,11 @@ const WINDOW = 256;
 const ALPHA = 0.2;
 
 /**
- * The worker's saturation numbers. Pass latency is normalised to milliseconds per megapixel,
- * so passes of different sizes are comparable and the ratio to the idle baseline says how
- * contended the "GPU" (here: the cores) is.
+ * The worker's saturation numbers. Pass latency (passLatencyEwmaMs, passLatencyP95Ms and
+ * baselinePassMs alike) is in milliseconds per megapixel of decoded output, so passes of different
+ * sizes are comparable: the controller only reads the ratio of latency to baseline (controller/
+ * saturation.ts), which is then how contended the "GPU" (here: the cores) is, whatever the mix of
+ * sizes. costFinished is in policy cost units, the same units admission charges.
  */
 export class WorkerStats {
   slotsBusy = 0;

@@ -264,11 +264,10 @@ export class InferenceWorker {
       return label;
     } finally {
       stopGuard();
-      this.stats.jobEnded(
-        record.id,
-        label === 'completed' || label === 'blocked' || label === 'failed' ? 'finished' : 'aborted',
-        label === 'completed' ? record.message.cost : 0,
-      );
+      const finished = label === 'completed' || label === 'blocked' || label === 'failed';
+      // The controller learns capacity as admitted cost retired per second and the cost per job as
+      // cost over jobs finished: every finished job (blocked and failed too) retires its cost.
+      this.stats.jobEnded(record.id, finished ? 'finished' : 'aborted', finished ? record.message.cost : 0);
       jobsByOutcome.inc({ lane: record.lane, tier: record.tier, outcome: label });
       jobDuration.observe(
         { lane: record.lane, tier: record.tier, operation: record.message.operation, outcome: label },

@@ -1,0 +1,93 @@
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jobTopic } from '../../common/contracts/index.ts';
+import { createMemoryInfra } from '../../common/memory-infra.ts';
+import { StaticPolicySource } from '../../common/policy/policy-source.ts';
+import { estimateCapacity } from '../../controller/capacity.ts';
+import { dependencySaturations } from '../../controller/saturation.ts';
+import { OnnxModels } from '../../inference/onnx-models.ts';
+import { passDetail } from '../../inference/render-plan.ts';
+import { WorkerStats } from '../../inference/signals.ts';
+import { InferenceWorker } from '../../inference/worker.ts';
+import { enqueue, jobMessage, testModels, testPolicy } from './fixtures.ts';
+
+let models: OnnxModels;
+let categories: { text: string[]; visual: string[] };
+
+beforeAll(async () => {
+  const bundle = await testModels();
+  models = await OnnxModels.load(bundle);
+  categories = { text: bundle.textCategories, visual: bundle.visualCategories };
+});
+afterAll(() => models.close());
+
+async function until(probe: () => boolean | Promise<boolean>, timeoutMs = 10_000) {
+  const end = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+describe('worker signal as the controller reads it', () => {
+  it('retires the cost of every finished job, so the learned cost per job is the admitted one', async () => {
+    const active = await testPolicy();
+    const infra = createMemoryInfra();
+    const worker = new InferenceWorker({
+      infra,
+      policy: new StaticPolicySource(active),
+      log: pino({ level: 'silent' }),
+      workerId: 'w1',
+      slots: 1,
+      lanes: ['api'],
+      models,
+      categories,
+    });
+    const opts = { intervalMs: 1000, maxAgeMs: 5000, laneShares: { api: 1 }, backlogByLane: { api: 0 } };
+    const first = estimateCapacity([worker.stats.signal('w1', ['api'])], null, Date.now(), opts);
+    await worker.start();
+    // One completes, one is blocked at the prompt: both were admitted at cost 2 and leave the queue.
+    const jobs = [jobMessage({ cost: 2 }), jobMessage({ cost: 2, prompt: 'a massacre in the valley' })];
+    for (const m of jobs) {
+      await enqueue(infra, m);
+      await infra.queue.publish(jobTopic('api', 'pro'), {
+        key: m.id,
+        value: Buffer.from(JSON.stringify(m)),
+        headers: {},
+      });
+    }
+    await until(() => worker.stats.jobsFinished === 2);
+    await new Promise((r) => setTimeout(r, 5));
+    const after = worker.stats.signal('w1', ['api']);
+    expect((await infra.jobs.get(jobs[1].id))?.state).toBe('blocked');
+    const second = estimateCapacity([after], first.memory, after.at, opts);
+    expect(second.estimate.jobCost).toBe(2);
+    await worker.close();
+  });
+
+  it('reports pass latency per megapixel: an idle worker reads about 1× its baseline at any size', async () => {
+    const active = await testPolicy();
+    const grid = await models.prior([1, 2, 3], 1, 8, 8);
+    // Median of three: the machine is shared, one sample can land on someone else's burst.
+    const timePass = async (side: number) => {
+      const samples: number[] = [];
+      for (let i = 0; i < 4; i++) {
+        const started = performance.now();
+        await models.decode(grid, 8, 8, side, side, passDetail(4, 4));
+        if (i > 0) samples.push(performance.now() - started);
+      }
+      return samples.sort((a, b) => a - b)[1];
+    };
+    for (const side of [256, 1024]) {
+      const stats = new WorkerStats(1);
+      // What the service's calibration does: an idle 512² pass, normalised.
+      stats.calibrate(((await timePass(512)) * 1e6) / (512 * 512));
+      stats.recordPass(side, side, await timePass(side));
+      const signal = stats.signal('w1', ['api']);
+      const gpu = dependencySaturations([signal], [], null, null, active.policy, signal.at).gpu;
+      // In ms per pass the 1024² pass would read 4× the 512² baseline (and a 256² one ¼).
+      expect(gpu.measured).toBeGreaterThan(0.5);
+      expect(gpu.measured).toBeLessThan(2);
+    }
+  });
+});
