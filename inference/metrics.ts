@@ -84,3 +84,23 @@ export const deadLettered = once(
       registers: [registry],
     }),
 );
+
+export const deliveryRetries = once(
+  'spillway_worker_delivery_retries_total',
+  () =>
+    new Counter({
+      name: 'spillway_worker_delivery_retries_total',
+      help: 'Deliveries retried because the store or queue failed outside a run',
+      registers: [registry],
+    }),
+);
+
+export const deliveriesReleased = once(
+  'spillway_worker_deliveries_released_total',
+  () =>
+    new Counter({
+      name: 'spillway_worker_deliveries_released_total',
+      help: 'Deliveries published again and acked after failing past the retry budget',
+      registers: [registry],
+    }),
+);

@@ -16,6 +16,8 @@ import type { Consumer, Delivery } from '../common/queue/queue.ts';
 import { guardJob } from './job-guard.ts';
 import {
   deadLettered,
+  deliveriesReleased,
+  deliveryRetries,
   jobDuration,
   jobsByOutcome,
   jobsSkipped,
@@ -44,6 +46,12 @@ export interface WorkerOptions {
   maxAttempts?: number;
   /** Deliveries buffered per topic beyond the running ones; the topic is paused above it. */
   bufferPerTopic?: number;
+  /**
+   * How long a delivery is retried in place while the store (or queue) fails outside a run before
+   * it is released: published again at the back of its topic and acked, so the partition's
+   * commits move on and any worker may take it. Retries back off from 100 ms to 2 s.
+   */
+  deliveryRetryMs?: number;
   now?: () => number;
 }
 
@@ -52,6 +60,10 @@ interface Buffered {
   lane: string;
   tier: string;
 }
+
+const RETRY_BASE_MS = 100;
+const RETRY_CAP_MS = 2_000;
+const RELEASED_HEADER = 'x-spillway-released';
 
 /** Failures that retrying cannot fix: the job fails at once. */
 const PERMANENT = new Set(['edit_input_missing']);
@@ -77,12 +89,14 @@ export class InferenceWorker {
   private readonly leaseMs: number;
   private readonly maxAttempts: number;
   private readonly bufferPerTopic: number;
+  private readonly deliveryRetryMs: number;
   private readonly now: () => number;
 
   constructor(private readonly o: WorkerOptions) {
     this.leaseMs = o.leaseMs ?? 15_000;
     this.maxAttempts = o.maxAttempts ?? 3;
     this.bufferPerTopic = o.bufferPerTopic ?? Math.max(1, o.slots);
+    this.deliveryRetryMs = o.deliveryRetryMs ?? 30_000;
     this.now = o.now ?? Date.now;
     this.stats = new WorkerStats(o.slots, this.now);
   }
@@ -166,7 +180,50 @@ export class InferenceWorker {
     delivery.ack();
   }
 
+  /**
+   * One delivery to its end: acked once handled, or left unacked only while this worker shuts down
+   * (the group hands it on). A store or queue failure outside the run is retried in place with
+   * backoff, then the delivery is released, so it never sits unacked holding back its partition.
+   */
   private async handle(item: Buffered): Promise<void> {
+    const started = this.now();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.handleOnce(item);
+        return;
+      } catch (err) {
+        deliveryRetries.inc();
+        this.o.log.warn(
+          { err, topic: item.delivery.topic, key: item.delivery.key, attempt },
+          'delivery failed',
+        );
+      }
+      if (!this.accepting) return;
+      if (this.now() - started >= this.deliveryRetryMs && (await this.release(item.delivery))) return;
+      await new Promise((r) => setTimeout(r, Math.min(RETRY_CAP_MS, RETRY_BASE_MS * 2 ** (attempt - 1))));
+      if (!this.accepting) return;
+    }
+  }
+
+  /** Publishes the message again at the back of its topic, then acks this delivery. */
+  private async release(delivery: Delivery): Promise<boolean> {
+    try {
+      const times = Number(delivery.headers[RELEASED_HEADER] ?? 0) + 1;
+      await this.o.infra.queue.publish(delivery.topic, {
+        key: delivery.key,
+        value: delivery.value,
+        headers: { ...delivery.headers, [RELEASED_HEADER]: String(times) },
+      });
+    } catch (err) {
+      this.o.log.warn({ err, topic: delivery.topic, key: delivery.key }, 'delivery release failed');
+      return false;
+    }
+    deliveriesReleased.inc();
+    delivery.ack();
+    return true;
+  }
+
+  private async handleOnce(item: Buffered): Promise<void> {
     const { delivery } = item;
     let message: JobMessage;
     try {
@@ -184,12 +241,8 @@ export class InferenceWorker {
       traceId: message.trace.traceparent.split('-')[1],
       traceparent: message.trace.traceparent,
     });
-    try {
-      await this.handleMessage(message, delivery, log);
-    } catch (err) {
-      // Only store/queue outages land here; the delivery stays unacked and comes back.
-      log.error({ err }, 'job handling failed');
-    }
+    // Only store/queue outages throw out of here; handle() retries them.
+    await this.handleMessage(message, delivery, log);
   }
 
   private async handleMessage(message: JobMessage, delivery: Delivery, log: Logger): Promise<void> {
@@ -220,6 +273,8 @@ export class InferenceWorker {
       );
       return this.skip(delivery, 'terminal');
     }
+    // Shutting down: leave it unacked for the group rather than start a run close() cannot see.
+    if (!this.accepting) return;
     const claim = await jobs.claim(message.id, this.o.workerId, this.leaseMs, now);
     if (!claim.ok) {
       return this.skip(
@@ -227,7 +282,10 @@ export class InferenceWorker {
         claim.code === 'owned' ? 'owned' : claim.code === 'terminal' ? 'terminal' : 'missing',
       );
     }
-    await jobs.markServed(message.lane, message.tier, claim.record.ticket);
+    // Queue positions only: a failure here must not send a claimed job back round the retry loop.
+    await jobs
+      .markServed(message.lane, message.tier, claim.record.ticket)
+      .catch((err) => log.warn({ err }, 'mark served failed'));
     queueWait.observe(
       { lane: message.lane, tier: message.tier },
       Math.max(0, now - message.createdAt) / 1000,

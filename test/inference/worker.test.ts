@@ -108,7 +108,66 @@ function mortal(infra: Infra): { infra: Infra; die: () => Promise<void> } {
   };
 }
 
+/** Infra whose job store throws on `get` while `failing()` says so (a store outage outside a run). */
+function flakyStore(infra: Infra, failing: () => boolean): Infra & { failures: number } {
+  const out = { ...infra, failures: 0 } as Infra & { failures: number };
+  out.jobs = Object.assign(Object.create(infra.jobs) as Infra['jobs'], {
+    get: async (id: string) => {
+      if (failing()) {
+        out.failures++;
+        throw new Error('store unavailable');
+      }
+      return infra.jobs.get(id);
+    },
+  });
+  return out;
+}
+
+const lagOf = async (infra: Infra) =>
+  (await infra.queue.lag('spillway-workers-api', [jobTopic('api', 'pro')]))[jobTopic('api', 'pro')];
+
 describe('worker', () => {
+  it('retries a delivery while the store fails transiently, then runs and acks it', async () => {
+    const base = createMemoryInfra();
+    let left = 3;
+    const infra = flakyStore(base, () => left-- > 0);
+    const w = worker(infra, models);
+    await w.start();
+    const m = jobMessage();
+    await enqueue(base, m);
+    await publish(base, m);
+    await until(async () => (await base.jobs.get(m.id))?.state === 'completed');
+    expect(infra.failures).toBe(3);
+    await until(async () => (await lagOf(base)) === 0);
+    await w.close();
+  });
+
+  it('releases a delivery the store keeps failing past the retry budget: re-published and acked', async () => {
+    const base = createMemoryInfra();
+    let down = true;
+    const infra = flakyStore(base, () => down);
+    const published: Record<string, string>[] = [];
+    const queue = Object.assign(Object.create(base.queue) as Infra['queue'], {
+      publish: async (topic: string, msg: Parameters<Infra['queue']['publish']>[1]) => {
+        published.push(msg.headers);
+        return base.queue.publish(topic, msg);
+      },
+    });
+    const w = worker({ ...infra, queue }, models, { deliveryRetryMs: 150 });
+    await w.start();
+    const m = jobMessage();
+    await enqueue(base, m);
+    await publish(base, m);
+    await until(async () => published.some((h) => h['x-spillway-released'] === '1'));
+    // The original offset is committed; only the released copy is outstanding.
+    expect(await lagOf(base)).toBe(1);
+    down = false;
+    await until(async () => (await base.jobs.get(m.id))?.state === 'completed');
+    await until(async () => (await lagOf(base)) === 0);
+    expect((await base.jobs.get(m.id))?.claims).toBe(1);
+    await w.close();
+  });
+
   it('completes a queued job and acks it', async () => {
     const infra = createMemoryInfra();
     const w = worker(infra, models);
