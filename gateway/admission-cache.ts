@@ -3,6 +3,7 @@ import type { CoordinationStore } from '../common/store/coordination-store.ts';
 import type { Logger } from '../common/log.ts';
 import type { PolicySource } from '../common/policy/policy-source.ts';
 import { staticAdmission } from '../common/policy/static-admission.ts';
+import { admissionFallback } from './gateway-metrics.ts';
 
 export const ADMISSION_REFRESH_MS = 300;
 
@@ -49,6 +50,7 @@ export class AdmissionCache {
       // Keep the last state: it is used until its ttl runs out, then the static fallback.
       this.log.warn({ err: (err as Error).message }, 'admission state read failed');
     }
+    admissionFallback.set(this.published && isFresh(this.published, Date.now()) ? 0 : 1);
   }
 
   current(now: number): AdmissionState {

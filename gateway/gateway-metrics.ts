@@ -84,3 +84,13 @@ export const heldConnections = once(
       registers: [registry],
     }),
 );
+
+export const admissionFallback = once(
+  'spillway_gateway_admission_static_fallback',
+  () =>
+    new Gauge({
+      name: 'spillway_gateway_admission_static_fallback',
+      help: "1 while this gateway applies the policy's static limits (no fresh controller state), else 0",
+      registers: [registry],
+    }),
+);
