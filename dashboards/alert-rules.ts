@@ -27,6 +27,7 @@ export function alertRules(tiers: TierClasses): AlertRule[] {
   const waitRatio =
     'max by (lane, tier) (spillway_controller_expected_wait_seconds / spillway_controller_max_wait_seconds)';
   const leaders = 'sum(spillway_controller_leader)';
+  const fallback = 'sum(spillway_gateway_admission_static_fallback)';
   const staleness = 'max by (dependency) (time() - spillway_controller_signal_timestamp_seconds)';
   const deadLetters = 'sum(increase(spillway_worker_dead_letter_total[10m]))';
   return [
@@ -70,6 +71,16 @@ export function alertRules(tiers: TierClasses): AlertRule[] {
       summary: 'No controller holds the leader lease',
       description:
         'Gateways keep the last admission state until its TTL, then fall back to the static limits of the policy. Check the controllers and Redis.',
+    },
+    {
+      alert: 'SpillwayGatewaysOnStaticLimits',
+      signal: fallback,
+      expr: `${fallback} > 0`,
+      for: '1m',
+      severity: 'ticket',
+      summary: '{{ $value }} gateway(s) on the static limits of the policy',
+      description:
+        'No fresh admission state reaches them (controller without leader, or Redis unreachable); they admit at the static per-tier rates, which waste capacity or overload it.',
     },
     {
       alert: 'SpillwaySignalStale',

@@ -83,10 +83,20 @@ export function gatewayDashboard(): Dashboard {
       stat({
         title: 'Connections held open',
         description: 'Sync and streaming requests waiting on their job.',
-        width: 8,
+        width: 4,
         height: 8,
         textMode: 'value',
         queries: [{ expr: 'sum(spillway_gateway_held_connections)' }],
+      }),
+      stat({
+        title: 'Gateways on static limits',
+        description:
+          "Gateways applying the policy's static limits: no fresh admission state from the controller.",
+        width: 4,
+        height: 8,
+        redAt: 1,
+        textMode: 'value',
+        queries: [{ expr: 'sum(spillway_gateway_admission_static_fallback)' }],
       }),
       row('Dependencies'),
       timeseries({

@@ -46,7 +46,17 @@ export function overviewDashboard(tiers: TierClasses): Dashboard {
         description: 'Paid jobs that reached `completed` on the workers, per second.',
         unit: 'reqps',
         textMode: 'value',
+        width: 4,
         queries: [{ expr: `sum(rate(spillway_worker_jobs_total{${paid}, outcome="completed"}[${RATE}]))` }],
+      }),
+      stat({
+        title: 'Gateways on static limits',
+        description:
+          "Gateways applying the policy's static limits because no fresh controller state reached them (controller or Redis gone).",
+        redAt: 1,
+        textMode: 'value',
+        width: 4,
+        queries: [{ expr: 'sum(spillway_gateway_admission_static_fallback)' }],
       }),
       stat({
         title: 'Controllers leading',

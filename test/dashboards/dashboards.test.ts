@@ -98,6 +98,7 @@ describe('the Grafana model refuses what Grafana would import wrongly', () => {
 describe('template variables', () => {
   it('expand in all three Grafana spellings', () => {
     expect(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's variable syntax, not a JS template.
       expandVariables('rate(x{lane=~"$lane",tier=~"${tier}",a="[[a]]"}[$__rate_interval])', {
         lane: 'api',
         tier: 'free|pro',

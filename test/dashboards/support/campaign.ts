@@ -72,7 +72,7 @@ async function runRound(url: string, timeoutMs: number): Promise<CampaignResult>
     ...Array.from({ length: 5 }, () => submit(url, KEYS.pro, SMALL)),
     ...Array.from({ length: 4 }, () => submit(url, KEYS.plus, SMALL)),
   ]);
-  paid.forEach((r, i) => count(r, i < 5 ? KEYS.pro : KEYS.plus));
+  for (const [i, r] of paid.entries()) count(r, i < 5 ? KEYS.pro : KEYS.plus);
   // The last one waits behind the others: cancelling it makes a worker drop it unrun.
   const last = jobs[jobs.length - 1];
   await fetch(new URL(last.location, url), {
