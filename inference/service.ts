@@ -15,7 +15,8 @@ export interface InferenceDeps {
   log: Logger;
   workerId: string;
   slots: number;
-  lanes: string[];
+  /** Lanes served; absent = every lane of the policy, followed as ops add or remove lanes. */
+  lanes?: string[];
   /** Overrides for tests and tools; defaults suit production. */
   leaseMs?: number;
   modelDir?: string;
@@ -59,12 +60,12 @@ export async function startInference(deps: InferenceDeps): Promise<{ close(): Pr
   await worker.start();
   const stopSignals = startSignalReporter(
     deps.infra.coord,
-    () => worker.stats.signal(deps.workerId, deps.lanes),
+    () => worker.stats.signal(deps.workerId, worker.lanes()),
     1000,
     (err) => deps.log.warn({ err }, 'signal report failed'),
   );
   deps.log.info(
-    { workerId: deps.workerId, slots: deps.slots, lanes: deps.lanes, threads, models: bundle.hash },
+    { workerId: deps.workerId, slots: deps.slots, lanes: worker.lanes(), threads, models: bundle.hash },
     'inference started',
   );
   return {

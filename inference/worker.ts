@@ -37,7 +37,8 @@ export interface WorkerOptions {
   log: Logger;
   workerId: string;
   slots: number;
-  lanes: string[];
+  /** Lanes served; absent = every lane of the policy, followed as the policy changes. */
+  lanes?: string[];
   models: ModelRunner;
   categories: { text: string[]; visual: string[] };
   leaseMs?: number;
@@ -59,6 +60,14 @@ interface Buffered {
   delivery: Delivery;
   lane: string;
   tier: string;
+  /** The lane's subscription it came from; a replaced subscription's deliveries are dropped. */
+  generation: number;
+}
+
+interface Subscription {
+  consumer: Consumer;
+  topics: string[];
+  generation: number;
 }
 
 const RETRY_BASE_MS = 100;
@@ -78,7 +87,10 @@ export type SkipReason = 'cancelled' | 'expired' | 'terminal' | 'owned' | 'missi
  */
 export class InferenceWorker {
   readonly stats: WorkerStats;
-  private readonly consumers = new Map<string, Consumer>();
+  private readonly subscriptions = new Map<string, Subscription>();
+  private generation = 0;
+  private following: Promise<void> = Promise.resolve();
+  private stopFollowing: () => void = () => {};
   private readonly buffers = new Map<string, Buffered[]>();
   private readonly paused = new Set<string>();
   private readonly running = new Map<string, { abort: AbortController; done: Promise<void> }>();
@@ -110,28 +122,80 @@ export class InferenceWorker {
     }));
   }
 
+  private wantedLanes(): string[] {
+    return this.o.lanes ?? Object.keys(this.o.policy.current().policy.lanes);
+  }
+
+  private topicsFor(lane: string): string[] {
+    return this.tiers().map((t) => jobTopic(lane, t.tier));
+  }
+
   async start(): Promise<void> {
-    for (const lane of this.o.lanes) {
-      const topics = this.tiers().map((t) => jobTopic(lane, t.tier));
-      await this.o.infra.queue.ensureTopics(topics);
-      const consumer = await this.o.infra.queue.consume({
-        groupId: `spillway-workers-${lane}`,
-        topics,
-        onMessage: (d) => this.receive(d),
-      });
-      this.consumers.set(lane, consumer);
+    await this.followPolicy();
+    // Topics are per lane × tier: a tier or lane added or removed by ops changes what to consume.
+    this.stopFollowing = this.o.policy.onChange(() => {
+      this.following = this.following
+        .then(() => this.followPolicy())
+        .catch((err) => this.o.log.error({ err }, 'resubscribing after a policy change failed'));
+    });
+  }
+
+  /** Brings every lane's subscription in line with the policy's tiers (and lanes, when followed). */
+  private async followPolicy(): Promise<void> {
+    if (!this.accepting) return;
+    const wanted = this.wantedLanes();
+    for (const lane of wanted) {
+      const topics = this.topicsFor(lane);
+      const current = this.subscriptions.get(lane);
+      if (current && sameSet(current.topics, topics)) continue;
+      if (current) await this.unsubscribe(lane);
+      await this.subscribe(lane, topics);
+    }
+    for (const lane of [...this.subscriptions.keys()]) {
+      if (!wanted.includes(lane)) await this.unsubscribe(lane);
     }
   }
 
-  private receive(delivery: Delivery): void {
+  private async subscribe(lane: string, topics: string[]): Promise<void> {
+    await this.o.infra.queue.ensureTopics(topics);
+    const generation = ++this.generation;
+    const consumer = await this.o.infra.queue.consume({
+      groupId: `spillway-workers-${lane}`,
+      topics,
+      onMessage: (d) => this.receive(d, generation),
+    });
+    this.subscriptions.set(lane, { consumer, topics, generation });
+  }
+
+  /**
+   * Leaves the lane's group. Its unacked deliveries go back to the group (to this worker's next
+   * subscription, or another member): buffered ones are dropped here, running ones finish, and
+   * their redelivery is skipped as owned or terminal.
+   */
+  private async unsubscribe(lane: string): Promise<void> {
+    const sub = this.subscriptions.get(lane);
+    if (!sub) return;
+    this.subscriptions.delete(lane);
+    for (const topic of sub.topics) {
+      this.paused.delete(topic);
+      const kept = (this.buffers.get(topic) ?? []).filter((b) => b.generation !== sub.generation);
+      this.buffers.set(topic, kept);
+    }
+    await sub.consumer.close();
+  }
+
+  private receive(delivery: Delivery, generation: number): void {
     const route = parseJobTopic(delivery.topic);
     if (!route || !this.accepting) return; // Not acked: it goes back to the group.
+    const sub = this.subscriptions.get(route.lane);
+    // A replaced subscription's late delivery: it is redelivered to the current one.
+    if (!sub || sub.generation !== generation) return;
     const buffer = this.buffers.get(delivery.topic) ?? [];
-    buffer.push({ delivery, lane: route.lane, tier: route.tier });
+    buffer.push({ delivery, lane: route.lane, tier: route.tier, generation });
     this.buffers.set(delivery.topic, buffer);
     if (buffer.length >= this.bufferPerTopic && !this.paused.has(delivery.topic)) {
       this.paused.add(delivery.topic);
-      this.consumers.get(route.lane)?.pause([delivery.topic]);
+      sub.consumer.pause([delivery.topic]);
     }
     this.dispatch();
   }
@@ -152,7 +216,7 @@ export class InferenceWorker {
 
   /** Lanes in turn (bulkheads share this process's slots fairly), tiers by the scheduler. */
   private takeNext(): Buffered | null {
-    const lanes = this.o.lanes;
+    const lanes = [...this.subscriptions.keys()];
     for (let i = 0; i < lanes.length; i++) {
       const lane = lanes[(this.laneCursor + i) % lanes.length];
       const waiting = new Set(
@@ -168,7 +232,7 @@ export class InferenceWorker {
       const item = this.buffers.get(topic)!.shift()!;
       if (this.paused.has(topic) && this.buffers.get(topic)!.length < this.bufferPerTopic) {
         this.paused.delete(topic);
-        this.consumers.get(lane)?.resume([topic]);
+        this.subscriptions.get(lane)?.consumer.resume([topic]);
       }
       return item;
     }
@@ -452,17 +516,27 @@ export class InferenceWorker {
   /** SIGTERM: stop taking jobs, stop running ones at their checkpoint, hand them off, leave. */
   async close(): Promise<void> {
     this.accepting = false;
-    for (const [lane, consumer] of this.consumers) {
-      consumer.pause(this.tiers().map((t) => jobTopic(lane, t.tier)));
-    }
+    this.stopFollowing();
+    await this.following;
+    for (const sub of this.subscriptions.values()) sub.consumer.pause(sub.topics);
     for (const job of this.running.values()) job.abort.abort('shutdown');
     await Promise.all([...this.running.values()].map((j) => j.done));
-    await Promise.all([...this.consumers.values()].map((c) => c.close()));
-    this.consumers.clear();
+    await Promise.all([...this.subscriptions.values()].map((s) => s.consumer.close()));
+    this.subscriptions.clear();
     this.buffers.clear();
   }
 
+  /** Lanes consumed now. */
   lanes(): string[] {
-    return this.o.lanes;
+    return [...this.subscriptions.keys()];
   }
+
+  /** Topics consumed now, by lane (for tests and the status of a worker). */
+  topics(): Record<string, string[]> {
+    return Object.fromEntries([...this.subscriptions].map(([lane, s]) => [lane, [...s.topics]]));
+  }
+}
+
+function sameSet(a: string[], b: string[]): boolean {
+  return a.length === b.length && a.every((x) => b.includes(x));
 }

@@ -127,6 +127,60 @@ const lagOf = async (infra: Infra) =>
   (await infra.queue.lag('spillway-workers-api', [jobTopic('api', 'pro')]))[jobTopic('api', 'pro')];
 
 describe('worker', () => {
+  it('subscribes to the topics of a tier or lane ops add to the policy while it runs', async () => {
+    const active = await testPolicy();
+    const source = new StaticPolicySource(active);
+    const infra = createMemoryInfra();
+    const w = worker(infra, models, { policy: source, lanes: undefined });
+    await w.start();
+    expect(w.topics().api).not.toContain(jobTopic('api', 'team'));
+    const edited = structuredClone(active);
+    edited.policy.tiers.team = { ...edited.policy.tiers.pro, priority: 25 };
+    edited.policy.lanes.batch = { ...edited.policy.lanes.api };
+    source.set(edited);
+    await until(async () => w.topics().batch?.includes(jobTopic('batch', 'team')));
+    expect(w.topics().api).toContain(jobTopic('api', 'team'));
+    // A job on the new tier of an old lane, and one on the new lane, both run.
+    const onTier = jobMessage({ tier: 'team' });
+    const onLane = jobMessage({ lane: 'batch' });
+    for (const m of [onTier, onLane]) {
+      await enqueue(infra, m);
+      await publish(infra, m);
+    }
+    for (const m of [onTier, onLane])
+      await until(async () => (await infra.jobs.get(m.id))?.state === 'completed');
+    // Removing the lane again leaves its group.
+    source.set(active);
+    await until(async () => !('batch' in w.topics()));
+    expect(w.topics().api).not.toContain(jobTopic('api', 'team'));
+    await w.close();
+  });
+
+  it('keeps a job that was buffered when the subscription was replaced: redelivered and run once', async () => {
+    const active = await testPolicy();
+    const source = new StaticPolicySource(active);
+    const infra = createMemoryInfra();
+    const runner = counting(models, 30);
+    const w = worker(infra, runner, { policy: source, slots: 1 });
+    await w.start();
+    const first = jobMessage({ params: { size: '512x512' } });
+    const second = jobMessage();
+    for (const m of [first, second]) {
+      await enqueue(infra, m);
+      await publish(infra, m);
+    }
+    await until(async () => runner.decodes >= 1);
+    const edited = structuredClone(active);
+    edited.policy.tiers.team = { ...edited.policy.tiers.pro, priority: 25 };
+    source.set(edited);
+    for (const m of [first, second])
+      await until(async () => (await infra.jobs.get(m.id))?.state === 'completed');
+    expect((await infra.jobs.get(first.id))?.claims).toBe(1);
+    expect((await infra.jobs.get(second.id))?.claims).toBe(1);
+    await until(async () => (await lagOf(infra)) === 0);
+    await w.close();
+  });
+
   it('retries a delivery while the store fails transiently, then runs and acks it', async () => {
     const base = createMemoryInfra();
     let left = 3;
