@@ -68,20 +68,23 @@ export class GatewayFlows {
     return f;
   }
 
-  retriesDue(tick: number): RequestGroup[] {
-    const due = this.pending.get(tick) ?? [];
-    this.pending.delete(tick);
+  /** Retries due before tick `to`. */
+  retriesDue(to: number): RequestGroup[] {
+    const due: RequestGroup[] = [];
+    for (const [t, list] of this.pending) {
+      if (t >= to) continue;
+      due.push(...list);
+      this.pending.delete(t);
+    }
     return due;
   }
 
-  pendingRetries(): number {
-    let n = 0;
-    for (const list of this.pending.values()) for (const g of list) n += g.count;
-    return n;
+  hasPendingRetries(): boolean {
+    return this.pending.size > 0;
   }
 
   /** Admits what the state allows; returns the jobs to enqueue. Tick t covers [t·tick, (t+1)·tick). */
-  admit(tick: number, now: number, groups: RequestGroup[], state: AdmissionState): Admitted[] {
+  admit(tick: number, now: number, groups: RequestGroup[], state: AdmissionState, dtMs: number): Admitted[] {
     const out: Admitted[] = [];
     const byKey = new Map<string, { g: RequestGroup; tokens: number; cost: number }[]>();
     for (const g of groups) {
@@ -121,7 +124,8 @@ export class GatewayFlows {
       const wanted = list.reduce((s, x) => s + x.tokens * x.g.count, 0);
       let share = 1;
       if (ta && ta.rate !== null) {
-        const available = Math.min(Math.max(ta.burst, (ta.rate * this.tickMs) / 1000), (this.buckets.get(key) ?? ta.burst) + (ta.rate * this.tickMs) / 1000);
+        const refill = (ta.rate * dtMs) / 1000;
+        const available = Math.min(Math.max(ta.burst, refill), (this.buckets.get(key) ?? ta.burst) + refill);
         share = wanted > 0 ? Math.min(1, available / wanted) : 1;
         this.buckets.set(key, Math.max(0, available - wanted * share));
       }
@@ -134,7 +138,8 @@ export class GatewayFlows {
         f.admittedCost += admitted * cost;
         out.push({ lane, tier, jobs: admitted, costPerJob: jobCost });
         const refused = g.count - admitted;
-        if (refused > 1e-9) {
+        // Fluid round-off is not a refusal.
+        if (refused > 1e-6 * Math.max(1, g.count)) {
           const rate = ta?.rate ?? 0;
           const hint = jitteredHintMs(rate > 0 ? (1000 * tokens) / rate : 60_000, MEAN_JITTER);
           this.refuse(tick, now, g, refused, cost, hint);

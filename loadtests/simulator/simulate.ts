@@ -1,4 +1,4 @@
-import type { GatewaySignal, QueueStats } from '../../common/contracts/index.ts';
+import type { AdmissionState, GatewaySignal, QueueStats } from '../../common/contracts/index.ts';
 import type { ActivePolicy } from '../../common/policy/schema.ts';
 import type { ControlView } from '../../controller/control-step.ts';
 import { classRatesAt, stageAt } from '../runner/arrivals.ts';
@@ -102,6 +102,8 @@ export function simulateCampaign(c: Campaign, active: ActivePolicy, o: SimOption
   const lanes = Object.keys(policy.lanes);
   const tiers = tiersByPriorityOf(policy);
   const keys = lanes.flatMap((l) => tiers.map((t) => laneTier(l, t)));
+  const keyLane = keys.map((k) => k.split('/')[0]);
+  const keyTier = keys.map((k) => k.split('/')[1]);
   const paid = new Set(c.paidTiers);
   const model = policy.models.available.find((m) => m.name === policy.models.default) ?? policy.models.available[0];
   // Signals cost controller time per tick: a few pools and gateways stand for the many.
@@ -134,7 +136,8 @@ export function simulateCampaign(c: Campaign, active: ActivePolicy, o: SimOption
   let overloadedUtil = 0;
   let paidRefusedTicks = 0;
 
-  for (let tick = 0; tick < ticks; tick++) {
+  let busy = true;
+  for (let tick = 0; tick < ticks; ) {
     const now = tick * tickMs;
     while (pendingFaults.length && pendingFaults[0].at <= now) applyFault(pendingFaults.shift()!);
     for (let i = undo.length - 1; i >= 0; i--) {
@@ -143,64 +146,77 @@ export function simulateCampaign(c: Campaign, active: ActivePolicy, o: SimOption
         undo.splice(i, 1);
       }
     }
+    // While nothing queues, sheds or waits to retry, one step may cover several intervals (up to
+    // the next stage or fault): the controller sees the same signals, only less often.
+    const k = busy ? 1 : Math.max(1, Math.min(QUIET_STEP, ticks - tick, ticksUntil(nextEvent(now), now)));
+    const dtMs = k * tickMs;
     const stage = stageAt(c, now);
     const perPool = capacityAt(c, now, sim.capacity) / poolCount;
     const capacity = perPool * pools.alive;
 
-    // Arrivals: this tick's expected first attempts plus the retries that come due.
-    const groups: RequestGroup[] = classRatesAt(c, now + tickMs / 2, unit).map((cls) => ({
+    // Arrivals: this step's expected first attempts plus the retries that come due.
+    const groups: RequestGroup[] = classRatesAt(c, now + dtMs / 2, unit).map((cls) => ({
       entry: cls.entry,
-      count: (cls.rate * tickMs) / 1000,
+      count: (cls.rate * dtMs) / 1000,
       retries: 0,
       firstAt: now,
     }));
-    groups.push(...flows.retriesDue(tick));
+    groups.push(...flows.retriesDue(tick + k));
     const before = snapshot(flows.totals, keys);
-    for (const a of flows.admit(tick, now, groups, state)) {
+    for (const a of flows.admit(tick, now, groups, state, dtMs)) {
       queues.enqueue(a.lane, a.tier, now, a.jobs, a.costPerJob);
       issued[laneTier(a.lane, a.tier)] = (issued[laneTier(a.lane, a.tier)] ?? 0) + a.jobs;
     }
-    const signups = ((stage?.stage.signups ?? 0) * tickMs) / 1000;
+    const signups = ((stage?.stage.signups ?? 0) * dtMs) / 1000;
     signupsOffered += signups;
-    signupsAdmitted += state.signup.rate === null ? signups : Math.min(signups, (state.signup.rate * tickMs) / 1000);
+    signupsAdmitted += state.signup.rate === null ? signups : Math.min(signups, (state.signup.rate * dtMs) / 1000);
 
     const demandCost = queues.backlogCost();
-    const res = queues.serve(now, (capacity * tickMs) / 1000);
+    const budget = (capacity * dtMs) / 1000;
+    const res = queues.serve(now, budget);
     let startedJobs = 0;
     let expiredJobs = 0;
-    for (const [k, n] of Object.entries(res.started)) {
-      served[k] = (served[k] ?? 0) + n;
+    for (const [key, n] of Object.entries(res.started)) {
+      served[key] = (served[key] ?? 0) + n;
       startedJobs += n;
     }
-    for (const [k, n] of Object.entries(res.expired)) {
-      served[k] = (served[k] ?? 0) + n;
-      expiredTotal[k] = (expiredTotal[k] ?? 0) + n;
+    for (const [key, n] of Object.entries(res.expired)) {
+      served[key] = (served[key] ?? 0) + n;
+      expiredTotal[key] = (expiredTotal[key] ?? 0) + n;
       expiredJobs += n;
     }
     pools.book(res.servedCost, startedJobs, expiredJobs);
-    const util = capacity > 0 ? Math.min(1, res.servedCost / ((capacity * tickMs) / 1000)) : 0;
+    const util = budget > 0 ? Math.min(1, res.servedCost / budget) : 0;
     busyCost += res.servedCost;
-    capSum += (capacity * tickMs) / 1000;
-    if (demandCost > (capacity * tickMs) / 1000) {
-      overloadedTicks++;
-      overloadedUtil += util;
-    }
+    capSum += budget;
     const delta = diff(before, flows.totals, keys);
+    const offeredCost = keys.reduce((sum, key) => sum + delta[key].offeredCost, 0);
+    // Demand beyond capacity: what arrived this step, or a queue it cannot clear.
+    if (offeredCost > budget || demandCost > budget) {
+      overloadedTicks += k;
+      overloadedUtil += util * k;
+    }
     let paidShed = 0;
     let freeAdmitted = 0;
-    for (const k of keys) {
-      const tier = k.split('/')[1];
-      if (paid.has(tier)) paidShed += delta[k].shed;
-      else freeAdmitted += delta[k].admitted;
+    let shedNow = 0;
+    for (const [i, key] of keys.entries()) {
+      shedNow += delta[key].shed;
+      if (paid.has(keyTier[i])) paidShed += delta[key].shed;
+      else freeAdmitted += delta[key].admitted;
     }
-    if (paidShed > 1e-6 && freeAdmitted > 1e-6) paidRefusedTicks++;
-    backlogByTick[tick] = queues.backlogCost();
+    if (paidShed > 1e-6 && freeAdmitted > 1e-6) paidRefusedTicks += k;
+    const backlogNow = queues.backlogCost();
+    backlogByTick.fill(backlogNow, tick, tick + k);
 
     // The controller's interval: signals as the plant would report them, then the next state.
     const step = source.next({
       now,
       signals: [
-        ...pools.signals(now, perPool, util, { storeMs: 3 + disturb.storeMs, blobMs: 20 + disturb.blobMs, oldestMs: queues.oldestMs(now) }),
+        ...pools.signals(now, perPool, util, {
+          storeMs: 3 + disturb.storeMs,
+          blobMs: 20 + disturb.blobMs,
+          oldestMs: queues.oldestMs(now),
+        }),
         ...gatewaySignals(now, flows.totals, gatewayCount, disturb, signupsOffered),
       ],
       queue: queueStats(keys, issued, served),
@@ -208,23 +224,44 @@ export function simulateCampaign(c: Campaign, active: ActivePolicy, o: SimOption
     });
     state = step.state;
     view = step.view ?? view;
+    busy = backlogNow > budget * 0.01 || shedNow > 1e-6 * budget || flows.hasPendingRetries() || restricted(state);
 
     // Plot windows.
-    window.n++;
-    window.servedCost += util;
-    window.capacity += capacity;
-    window.estimated = view ? (window.estimated ?? 0) + view.capacity.total : null;
-    window.backlog += backlogByTick[tick];
-    for (const k of keys) {
-      const f = window.flows.get(k) ?? zeroFlows();
-      for (const field of ['offered', 'admitted', 'shed'] as const) f[field] += delta[k][field];
-      window.flows.set(k, f);
-      window.started[k] = (window.started[k] ?? 0) + (res.started[k] ?? 0);
-      window.expired[k] = (window.expired[k] ?? 0) + (res.expired[k] ?? 0);
-      const [l, t] = k.split('/');
-      window.brownout[k] = Math.max(window.brownout[k] ?? 0, state.lanes[l]?.[t]?.brownout.level ?? 0);
+    window.n += k;
+    window.servedCost += util * k;
+    window.capacity += capacity * k;
+    window.estimated = view ? (window.estimated ?? 0) + view.capacity.total * k : null;
+    window.backlog += backlogNow * k;
+    for (const [i, key] of keys.entries()) {
+      const f = window.flows.get(key) ?? zeroFlows();
+      for (const field of ['offered', 'admitted', 'shed'] as const) f[field] += delta[key][field];
+      window.flows.set(key, f);
+      window.started[key] = (window.started[key] ?? 0) + (res.started[key] ?? 0);
+      window.expired[key] = (window.expired[key] ?? 0) + (res.expired[key] ?? 0);
+      const level = state.lanes[keyLane[i]]?.[keyTier[i]]?.brownout.level ?? 0;
+      window.brownout[key] = Math.max(window.brownout[key] ?? 0, level);
     }
-    if (window.n === every || tick === ticks - 1) flush(now + tickMs);
+    tick += k;
+    if (window.n >= every || tick >= ticks) flush(tick * tickMs);
+  }
+
+  function nextEvent(now: number): number {
+    let next = Number.POSITIVE_INFINITY;
+    let start = 0;
+    for (const s of c.stages) {
+      start += s.duration;
+      if (start > now) {
+        next = start;
+        break;
+      }
+    }
+    if (pendingFaults.length) next = Math.min(next, pendingFaults[0].at);
+    for (const u of undo) next = Math.min(next, u.at);
+    return next;
+  }
+
+  function ticksUntil(at: number, now: number): number {
+    return Number.isFinite(at) ? Math.ceil((at - now) / tickMs) : QUIET_STEP;
   }
 
   function flush(at: number) {
@@ -316,6 +353,17 @@ export function simulateCampaign(c: Campaign, active: ActivePolicy, o: SimOption
     faults: faultLog,
     series,
   };
+}
+
+/** Steps of this many intervals while the plant is quiet. */
+const QUIET_STEP = 10;
+
+/** Any lane × tier async-only or shed: the controller is acting, step finely. */
+function restricted(state: AdmissionState): boolean {
+  for (const tiers of Object.values(state.lanes)) {
+    for (const t of Object.values(tiers)) if (t.mode !== 'open') return true;
+  }
+  return false;
 }
 
 function emptySeries(keys: string[], tiers: string[]): SimSeries {
