@@ -29,6 +29,7 @@ const Settings = {
   SPILLWAY_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SPILLWAY_CONTROLLER: z.enum(['on', 'off', 'static']).default('on'),
   SPILLWAY_STATUS_PORT: z.coerce.number().int().min(0).max(65535).default(8090),
+  SPILLWAY_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
 } as const;
 
 const ConfigSchema = z.object(Settings);

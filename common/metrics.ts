@@ -6,4 +6,4 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
  * and label only bounded sets (lane, tier, operation, outcome, reason) — never account ids.
  */
 export const registry = new Registry();
-collectDefaultMetrics({ register: registry, prefix: 'spillway_process_', eventLoopMonitoringPrecision: 20 });
+collectDefaultMetrics({ register: registry, prefix: 'spillway_', eventLoopMonitoringPrecision: 20 });

@@ -1,11 +1,14 @@
 import { hostname } from 'node:os';
+import { serve } from '@hono/node-server';
+import { Hono } from 'hono';
 import { join } from 'node:path';
 import { DirBlobStore } from '../../common/blob/dir-blob-store.ts';
 import { type Config, loadConfig } from '../../common/config.ts';
-import { SpillwayError } from '../../common/errors.ts';
+import { DependencyError, SpillwayError } from '../../common/errors.ts';
 import type { Infra } from '../../common/infra.ts';
 import { createLogger, type Logger } from '../../common/log.ts';
 import { createMemoryInfra } from '../../common/memory-infra.ts';
+import { registry } from '../../common/metrics.ts';
 import { openPolicySource } from '../policy-source.ts';
 import { openAdmission } from '../open-admission.ts';
 
@@ -88,7 +91,7 @@ async function startControlPlane(
   policy: Awaited<ReturnType<typeof openPolicySource>>,
   log: Logger,
   closers: Closer[],
-): Promise<((app: import('hono').Hono) => void) | undefined> {
+): Promise<((app: Hono) => void) | undefined> {
   if (config.SPILLWAY_CONTROLLER === 'static') return undefined;
   if (config.SPILLWAY_CONTROLLER === 'off') {
     closers.push(openAdmission(infra, policy));
@@ -108,36 +111,46 @@ async function startService(role: string, config: Config): Promise<Closer & { ur
   const { createDistributedInfra } = await import('../../common/distributed-infra.ts');
   const infra = await createDistributedInfra(config, log);
   const closers: Closer[] = [policy, infra];
+  try {
+    return await startRole(role, config, { infra, policy, log }, closers);
+  } catch (err) {
+    await closeAll(closers);
+    throw err;
+  }
+}
+
+async function startRole(
+  role: string,
+  config: Config,
+  deps: { infra: Infra; policy: Awaited<ReturnType<typeof openPolicySource>>; log: Logger },
+  closers: Closer[],
+): Promise<Closer & { url?: string }> {
+  const { infra, policy, log } = deps;
   if (role === 'inference') {
     const { startInference } = await import('../../inference/service.ts');
     const lanes = config.SPILLWAY_LANES?.split(',') ?? Object.keys(policy.current().policy.lanes);
+    const slots = config.SPILLWAY_WORKER_SLOTS;
     closers.push(
-      await startInference({
-        infra,
-        policy,
-        log,
-        workerId: workerId(config, 'worker'),
-        slots: config.SPILLWAY_WORKER_SLOTS,
-        lanes,
-      }),
+      await startInference({ infra, policy, log, workerId: workerId(config, 'worker'), slots, lanes }),
     );
-    return { close: () => closeAll(closers) };
+    const ops = await serveOps(
+      new Hono(),
+      config.SPILLWAY_METRICS_PORT,
+      config.HOST,
+      'SPILLWAY_METRICS_PORT',
+    );
+    closers.push(ops);
+    return { url: ops.url, close: () => closeAll(closers) };
   }
   if (role === 'controller') {
     const { startController } = await import('../../controller/service.ts');
-    const { serve } = await import('@hono/node-server');
-    const { Hono } = await import('hono');
     const controller = await startController({ infra, policy, log, id: workerId(config, 'controller') });
     closers.push(controller);
     const app = new Hono();
-    app.get('/healthz', (c) => c.json({ ok: true }));
     app.route('/status', controller.app);
-    const server = serve({ fetch: app.fetch, port: config.SPILLWAY_STATUS_PORT, hostname: config.HOST });
-    closers.push({ close: () => new Promise<void>((r) => server.close(() => r())) });
-    return {
-      url: `http://${config.HOST}:${config.SPILLWAY_STATUS_PORT}/status`,
-      close: () => closeAll(closers),
-    };
+    const ops = await serveOps(app, config.SPILLWAY_STATUS_PORT, config.HOST, 'SPILLWAY_STATUS_PORT');
+    closers.push(ops);
+    return { url: `${ops.url}/status`, close: () => closeAll(closers) };
   }
   const { createGateway, serveGateway } = await import('../../gateway/service.ts');
   const gateway = await createGateway({ infra, policy, log, config });
@@ -151,6 +164,32 @@ async function startService(role: string, config: Config): Promise<Closer & { ur
   });
   closers.push(server);
   return { url: `http://${config.HOST}:${server.port}`, close: () => closeAll(closers) };
+}
+
+/**
+ * The operations port of a controller or inference process: /healthz and /metrics (Prometheus
+ * scrapes every process, not only gateways), plus whatever `app` already routes.
+ */
+async function serveOps(
+  app: Hono,
+  port: number,
+  host: string,
+  setting: string,
+): Promise<Closer & { url: string }> {
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.get('/metrics', async (c) =>
+    c.body(await registry.metrics(), 200, { 'content-type': registry.contentType }),
+  );
+  const server = serve({ fetch: app.fetch, port, hostname: host });
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', (err) =>
+      reject(new DependencyError(setting, `cannot listen on ${host}:${port}: ${err.message}`)),
+    );
+  });
+  const address = server.address();
+  const bound = typeof address === 'object' && address ? address.port : port;
+  return { url: `http://${host}:${bound}`, close: () => new Promise<void>((r) => server.close(() => r())) };
 }
 
 function stopOnSignals(stack: Closer): void {

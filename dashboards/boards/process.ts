@@ -11,7 +11,7 @@ export function processPanels(): Item[] {
       width: 6,
       queries: [
         {
-          expr: 'max by (job, instance) (spillway_process_nodejs_eventloop_lag_p99_seconds)',
+          expr: 'max by (job, instance) (spillway_nodejs_eventloop_lag_p99_seconds)',
           legend: '{{instance}}',
         },
       ],
@@ -23,7 +23,7 @@ export function processPanels(): Item[] {
       width: 6,
       queries: [
         {
-          expr: `sum by (job, instance) (rate(spillway_process_process_cpu_seconds_total[${RATE}]))`,
+          expr: `sum by (job, instance) (rate(spillway_process_cpu_seconds_total[${RATE}]))`,
           legend: '{{instance}}',
         },
       ],
@@ -35,11 +35,11 @@ export function processPanels(): Item[] {
       width: 6,
       queries: [
         {
-          expr: 'max by (job, instance) (spillway_process_process_resident_memory_bytes)',
+          expr: 'max by (job, instance) (spillway_process_resident_memory_bytes)',
           legend: '{{instance}} rss',
         },
         {
-          expr: 'max by (job, instance) (spillway_process_nodejs_heap_size_used_bytes)',
+          expr: 'max by (job, instance) (spillway_nodejs_heap_size_used_bytes)',
           legend: '{{instance}} heap',
         },
       ],
@@ -51,7 +51,7 @@ export function processPanels(): Item[] {
       width: 6,
       queries: [
         {
-          expr: `sum by (job, instance) (rate(spillway_process_nodejs_gc_duration_seconds_sum[${RATE}]))`,
+          expr: `sum by (job, instance) (rate(spillway_nodejs_gc_duration_seconds_sum[${RATE}]))`,
           legend: '{{instance}}',
         },
       ],

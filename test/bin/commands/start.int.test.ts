@@ -9,10 +9,12 @@ import { asyncRoundTrip, KEYS, stackDirs } from '../stack-fixture.ts';
 describe('distributed mode: gateway, controller and inference as separate processes', () => {
   const procs: SpillwayProcess[] = [];
   let url = '';
+  let statusUrl = '';
+  let workerMetricsUrl = '';
 
   beforeAll(async () => {
     const { dir, env } = stackDirs();
-    const [port, statusPort] = await Promise.all([freePort(), freePort()]);
+    const [port, statusPort, metricsPort] = await Promise.all([freePort(), freePort(), freePort()]);
     const shared = {
       ...env,
       SPILLWAY_REDIS_URL: inject('redis').url,
@@ -22,10 +24,12 @@ describe('distributed mode: gateway, controller and inference as separate proces
     };
     mkdirSync(shared.SPILLWAY_DATA_DIR, { recursive: true });
     procs.push(startSpillway('controller', { ...shared, SPILLWAY_STATUS_PORT: String(statusPort) }));
-    procs.push(startSpillway('inference', shared));
+    procs.push(startSpillway('inference', { ...shared, SPILLWAY_METRICS_PORT: String(metricsPort) }));
     procs.push(startSpillway('gateway', { ...shared, PORT: String(port) }));
     await Promise.all(procs.map((p) => p.waitFor(/started/, 90_000)));
     url = `http://127.0.0.1:${port}`;
+    statusUrl = `http://127.0.0.1:${statusPort}`;
+    workerMetricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
   }, 120_000);
 
   afterAll(async () => {
@@ -41,6 +45,15 @@ describe('distributed mode: gateway, controller and inference as separate proces
   });
 
   describe('the official openai SDK', () => openaiScenarios(() => url));
+
+  it('every process serves /metrics for Prometheus: controller and worker too', async () => {
+    const controller = await (await fetch(`${statusUrl}/metrics`)).text();
+    expect(controller).toContain('spillway_controller_');
+    const worker = await (await fetch(workerMetricsUrl)).text();
+    expect(worker).toContain('spillway_worker_');
+    expect(worker).toContain('spillway_process_cpu_seconds_total');
+    expect((await fetch(`${statusUrl}/status/api/state`)).status).toBe(200);
+  });
 
   it('is ready only with its dependencies (/readyz)', async () => {
     const res = await fetch(`${url}/readyz`);
