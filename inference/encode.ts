@@ -35,10 +35,11 @@ export async function encodeImage(
   const quality = options.compression ?? 90;
   if (options.format === 'jpeg') return img.jpeg({ quality }).toBuffer();
   if (options.format === 'webp') return img.webp({ quality, effort: options.fast ? 0 : 2 }).toBuffer();
-  // Decoder output is fine texture that deflate barely shrinks: zlib level 1–2 without adaptive
-  // filtering is within ~10 % of level 6's size at a fraction of its time. Level 0 would be faster
-  // still but stores the pixels raw (2.8× the bytes of a 1024² final), so it is not used.
-  return img.png({ compressionLevel: options.fast ? 1 : 2, adaptiveFiltering: false }).toBuffer();
+  // Decoder output is fine texture that deflate barely shrinks. Measured on a 1024² final (CPU per
+  // encode, size): level 1 without adaptive filtering 18 ms / 1184 KB, level 2 30 ms / 1088 KB,
+  // level 1 adaptive 43 ms / 1213 KB, level 0 9 ms / 3078 KB (raw). Level 1 costs 9 % in bytes for
+  // 40 % less encoding; level 0 would triple what clients download.
+  return img.png({ compressionLevel: 1, adaptiveFiltering: false }).toBuffer();
 }
 
 export const sharpEncoder: ImageEncoder = { encode: encodeImage };

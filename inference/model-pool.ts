@@ -16,8 +16,9 @@ interface Pending {
 
 /**
  * The models on a small pool of worker threads, so a model run never stalls the event loop that
- * serves HTTP, heartbeats and Kafka. Each call goes to the least busy thread; arrays are copied
- * across (a 1024² RGBA frame is 4 MB, about a millisecond).
+ * serves HTTP, heartbeats and Kafka. Each call goes to the least busy thread. Results are
+ * transferred back, not copied; arguments are copied over, since the caller keeps its frame to
+ * encode it while the thread moderates it (a 1024² RGBA frame is 4 MB, about a millisecond).
  */
 export class ModelPool implements ModelRunner {
   private readonly pending = new Map<number, Pending>();

@@ -39,6 +39,12 @@ export interface JobRun {
   signal: AbortSignal;
   /** Told after each recorded pass, so the lease heartbeat repeats the current progress. */
   onProgress?(pass: number, passes: number): void;
+  /**
+   * Told once the run needs no more model calls (the last pass decoded and found clean), before
+   * the final image is stored and the job finished: the worker may start the next job's passes
+   * while this one's tail runs on the CPU.
+   */
+  onModelsDone?(): void;
 }
 
 export type Outcome =
@@ -117,8 +123,24 @@ class PipelineRun {
     return this.complete();
   }
 
+  /** Pass commits in order, off the decode loop; the first failure stops the ones after it. */
+  private commits: Promise<void> = Promise.resolve();
+  private commitFailure: unknown = null;
+
   private checkSignal() {
+    if (this.commitFailure) throw this.commitFailure;
     if (this.run.signal.aborted) throw new Abort('signal');
+  }
+
+  /**
+   * Storing a pass (partial, progress, checkpoint) does not hold up the next decode: at small
+   * sizes those writes take longer than the next pass, and the models would wait on them.
+   */
+  private queueCommit(commit: () => Promise<void>): void {
+    this.commits = this.commits.then(commit);
+    this.commits.catch((err) => {
+      this.commitFailure ??= err;
+    });
   }
 
   private async write(op: () => Promise<UpdateResult>): Promise<void> {
@@ -146,7 +168,8 @@ class PipelineRun {
           await decoding.catch(() => undefined);
           return this.block('image', previous.pass, verdict);
         }
-        await this.commitPass(image, grid, previous);
+        const done = previous;
+        this.queueCommit(() => this.commitPass(image, grid, done));
       }
       const rgba = await decoding;
       const size = plan.passSizes[pass - 1];
@@ -165,6 +188,8 @@ class PipelineRun {
     if (!previous) return null;
     const verdict = await previous.verdict;
     if (verdict.flagged) return this.block('image', previous.pass, verdict);
+    if (image === plan.images - 1) this.run.onModelsDone?.();
+    await this.commits;
     await this.commitFinal(image, grid, previous);
     return null;
   }
@@ -328,6 +353,8 @@ class PipelineRun {
   }
 
   private async block(stage: 'prompt' | 'image', pass: number, verdict: Verdict): Promise<Outcome> {
+    // Earlier passes were clean: their partials stand. A failed commit ends the run as it would have.
+    await this.commits;
     const now = this.now();
     const error = {
       code: 'moderation_blocked',

@@ -25,6 +25,8 @@ export class WorkerStats {
   private blobMs = 0;
   private storeMs = 0;
   private readonly started = new Map<string, number>();
+  /** Jobs holding a slot: a job's tail (storing, finishing) runs after it gave its slot back. */
+  private readonly holding = new Set<string>();
 
   constructor(
     readonly slotsTotal: number,
@@ -57,11 +59,18 @@ export class WorkerStats {
   jobStarted(id: string): void {
     this.jobsStarted++;
     this.slotsBusy++;
+    this.holding.add(id);
     this.started.set(id, this.now());
   }
 
-  jobEnded(id: string, outcome: 'finished' | 'aborted', cost: number): void {
+  /** The job's models are done; its slot serves the next job while it finishes. */
+  slotReleased(id: string): void {
+    if (!this.holding.delete(id)) return;
     this.slotsBusy = Math.max(0, this.slotsBusy - 1);
+  }
+
+  jobEnded(id: string, outcome: 'finished' | 'aborted', cost: number): void {
+    this.slotReleased(id);
     this.started.delete(id);
     if (outcome === 'finished') {
       this.jobsFinished++;

@@ -98,6 +98,8 @@ export class InferenceWorker {
   private laneCursor = 0;
   private accepting = true;
   private busy = 0;
+  /** Jobs that gave their slot back and are storing their result. */
+  private finishing = 0;
   private readonly leaseMs: number;
   private readonly maxAttempts: number;
   private readonly bufferPerTopic: number;
@@ -200,16 +202,37 @@ export class InferenceWorker {
     this.dispatch();
   }
 
+  /**
+   * A slot is one job's claim on the models. It is given back when the delivery is handled, or
+   * earlier, once the job needs no more model calls: storing its final image and finishing it
+   * then overlap the next job's passes instead of leaving the models idle. At most `slots` jobs
+   * finish that way at once, which bounds the frames held in memory.
+   */
   private dispatch(): void {
     while (this.accepting && this.busy < this.o.slots) {
       const next = this.takeNext();
       if (!next) return;
       this.busy++;
       slotsBusy.set({ worker: this.o.workerId }, this.busy);
-      void this.handle(next).finally(() => {
+      let held = true;
+      let early = false;
+      const giveBack = () => {
+        if (!held) return;
+        held = false;
         this.busy--;
         slotsBusy.set({ worker: this.o.workerId }, this.busy);
         this.dispatch();
+      };
+      const releaseEarly = (): boolean => {
+        if (!held || this.finishing >= this.o.slots) return false;
+        early = true;
+        this.finishing++;
+        giveBack();
+        return true;
+      };
+      void this.handle(next, releaseEarly).finally(() => {
+        if (early) this.finishing--;
+        giveBack();
       });
     }
   }
@@ -249,11 +272,11 @@ export class InferenceWorker {
    * (the group hands it on). A store or queue failure outside the run is retried in place with
    * backoff, then the delivery is released, so it never sits unacked holding back its partition.
    */
-  private async handle(item: Buffered): Promise<void> {
+  private async handle(item: Buffered, releaseSlot: () => boolean): Promise<void> {
     const started = this.now();
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.handleOnce(item);
+        await this.handleOnce(item, releaseSlot);
         return;
       } catch (err) {
         deliveryRetries.inc();
@@ -287,7 +310,7 @@ export class InferenceWorker {
     return true;
   }
 
-  private async handleOnce(item: Buffered): Promise<void> {
+  private async handleOnce(item: Buffered, releaseSlot: () => boolean): Promise<void> {
     const { delivery } = item;
     let message: JobMessage;
     try {
@@ -306,10 +329,15 @@ export class InferenceWorker {
       traceparent: message.trace.traceparent,
     });
     // Only store/queue outages throw out of here; handle() retries them.
-    await this.handleMessage(message, delivery, log);
+    await this.handleMessage(message, delivery, log, releaseSlot);
   }
 
-  private async handleMessage(message: JobMessage, delivery: Delivery, log: Logger): Promise<void> {
+  private async handleMessage(
+    message: JobMessage,
+    delivery: Delivery,
+    log: Logger,
+    releaseSlot: () => boolean,
+  ): Promise<void> {
     const { jobs } = this.o.infra;
     const record = await jobs.get(message.id);
     if (!record) return this.skip(delivery, 'missing');
@@ -355,12 +383,17 @@ export class InferenceWorker {
       Math.max(0, now - message.createdAt) / 1000,
     );
     log.debug({ attempt: claim.record.claims, fence: claim.fence }, 'job claimed');
-    const outcome = await this.runClaimed(claim.record, claim.fence, log);
+    const outcome = await this.runClaimed(claim.record, claim.fence, log, releaseSlot);
     if (outcome === 'handed_off') return; // Not acked: the group hands it to another worker.
     delivery.ack();
   }
 
-  private async runClaimed(record: JobRecord, fence: number, log: Logger): Promise<string> {
+  private async runClaimed(
+    record: JobRecord,
+    fence: number,
+    log: Logger,
+    releaseSlot: () => boolean,
+  ): Promise<string> {
     const abort = new AbortController();
     let progress = { pass: record.pass, passes: record.passes };
     const stopGuard = guardJob(
@@ -382,7 +415,10 @@ export class InferenceWorker {
     const started = performance.now();
     let label = 'failed';
     try {
-      label = await this.runWithRetries(record, fence, abort, (p) => (progress = p), log);
+      const onModelsDone = () => {
+        if (releaseSlot()) this.stats.slotReleased(record.id);
+      };
+      label = await this.runWithRetries(record, fence, abort, (p) => (progress = p), onModelsDone, log);
       return label;
     } finally {
       stopGuard();
@@ -406,6 +442,7 @@ export class InferenceWorker {
     fence: number,
     abort: AbortController,
     onProgress: (p: { pass: number; passes: number }) => void,
+    onModelsDone: () => void,
     log: Logger,
   ): Promise<string> {
     let record = claimed;
@@ -436,6 +473,7 @@ export class InferenceWorker {
             plan,
             signal: abort.signal,
             onProgress: (pass, passes) => onProgress({ pass, passes }),
+            onModelsDone,
           },
         );
         return this.afterOutcome(record, fence, outcome, abort);

@@ -181,6 +181,49 @@ describe('worker', () => {
     await w.close();
   });
 
+  it("gives its slot to the next job once a job's models are done, while that job stores its image", async () => {
+    const infra = createMemoryInfra();
+    const [first, second] = [jobMessage(), jobMessage()];
+    let secondStarted = false;
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => {
+      release = r;
+      setTimeout(r, 2000);
+    });
+    const seen: { startedBeforeFirstStored: boolean; slotsBusy: number }[] = [];
+    const blobs = Object.assign(Object.create(infra.blobs) as Infra['blobs'], {
+      put: async (key: string, data: Buffer, type: string) => {
+        // The first job's final waits (up to 2 s) for the second job to reach the models.
+        if (key.startsWith(`jobs/${first.id}/image-`)) {
+          await gate;
+          seen.push({ startedBeforeFirstStored: secondStarted, slotsBusy: w.stats.slotsBusy });
+        }
+        return infra.blobs.put(key, data, type);
+      },
+    });
+    const runner = Object.assign(Object.create(models) as ModelRunner, {
+      moderatePrompt: (tokens: number[]) => {
+        if (w.stats.jobsStarted === 2) {
+          secondStarted = true;
+          release();
+        }
+        return models.moderatePrompt(tokens);
+      },
+    });
+    const w = worker({ ...infra, blobs }, runner, { slots: 1 });
+    await w.start();
+    for (const m of [first, second]) {
+      await enqueue(infra, m);
+      await publish(infra, m);
+    }
+    for (const m of [first, second])
+      await until(async () => (await infra.jobs.get(m.id))?.state === 'completed');
+    // The second job's slot is the one counted: the finishing first job holds none.
+    expect(seen).toEqual([{ startedBeforeFirstStored: true, slotsBusy: 1 }]);
+    expect(w.stats.slotsBusy).toBe(0);
+    await w.close();
+  });
+
   it('retries a delivery while the store fails transiently, then runs and acks it', async () => {
     const base = createMemoryInfra();
     let left = 3;
