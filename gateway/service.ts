@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Hono } from 'hono';
 import type { Config } from '../common/config.ts';
+import { DependencyError } from '../common/errors.ts';
 import { jobTopic } from '../common/contracts/index.ts';
 import type { Infra } from '../common/infra.ts';
 import { type Logger, rateLimitedLog } from '../common/log.ts';
@@ -25,6 +26,7 @@ import { jobRoutes } from './job-routes.ts';
 import { buildOpenApi } from './openapi.ts';
 import { traceMiddleware } from './request-trace.ts';
 import { SIGNAL_INTERVAL_MS, startSignalReporter } from './signal-reporter.ts';
+import { jitteredHintMs, retryHeaders } from './retry-hints.ts';
 import { SignupLimits } from './signup-limits.ts';
 
 export { serveGateway } from './server.ts';
@@ -77,6 +79,28 @@ function allTopics(policy: Policy): string[] {
     Object.keys(policy.tiers).map((tier) => jobTopic(lane, tier)),
   );
 }
+
+/**
+ * A store or queue that is down or too slow (ioredis fails fast with no offline queue, see
+ * common/store/redis-client.ts): the client is told to retry, as for any overload, never a 500.
+ */
+function isDependencyFailure(err: Error): boolean {
+  if (err instanceof DependencyError) return true;
+  if (err.name === 'MaxRetriesPerRequestError') return true;
+  const code = (err as { code?: string }).code ?? '';
+  return /Stream isn't writeable|Connection is closed|Command timed out|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|queue_publish_failed/.test(
+    `${code} ${err.message}`,
+  );
+}
+
+const DEPENDENCY_DOWN = () =>
+  new ApiError(
+    503,
+    'service_unavailable',
+    'The service is temporarily unavailable. Please retry.',
+    null,
+    retryHeaders(jitteredHintMs(1000, Math.random()), null),
+  );
 
 export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   const { infra, log, config } = deps;
@@ -181,6 +205,12 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   );
   app.onError((err, c) => {
     if (err instanceof ApiError) return errorResponse(err);
+    if (isDependencyFailure(err)) {
+      g.refusalLog((dropped) =>
+        log.warn({ err: err.message, path: c.req.path, dropped }, 'dependency unavailable'),
+      );
+      return errorResponse(DEPENDENCY_DOWN());
+    }
     log.error({ err: err.message, stack: err.stack, path: c.req.path }, 'unhandled error');
     return new Response(JSON.stringify(INTERNAL_ERROR), {
       status: 500,
