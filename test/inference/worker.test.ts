@@ -224,6 +224,25 @@ describe('worker', () => {
     await w.close();
   });
 
+  it('renews the lease with the current progress: the recorded pass never goes back', async () => {
+    const infra = createMemoryInfra();
+    const runner = counting(models, 40);
+    const w = worker(infra, runner, { heartbeatMs: 5 });
+    await w.start();
+    const m = jobMessage({ params: { size: '512x512' } });
+    await enqueue(infra, m);
+    await publish(infra, m);
+    const seen: number[] = [];
+    await until(async () => {
+      const r = await infra.jobs.get(m.id);
+      if (r && seen.at(-1) !== r.pass) seen.push(r.pass);
+      return r?.state === 'completed';
+    });
+    expect(seen.at(-1)).toBe(4);
+    expect(seen).toEqual([...seen].sort((a, b) => a - b));
+    await w.close();
+  });
+
   it('retries a delivery while the store fails transiently, then runs and acks it', async () => {
     const base = createMemoryInfra();
     let left = 3;
