@@ -1,42 +1,146 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { rmSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
-import { BENCH_KEYS } from './bench-server.ts';
+import { BENCH_KEYS, type BenchPorts } from './bench-server.ts';
+import {
+  type BenchTarget,
+  quantile,
+  type Round,
+  roundOrder,
+  type Spread,
+  summarise,
+  type TargetSample,
+  type TargetSummary,
+} from './bench-stats.ts';
 
 /**
  * `spillway bench gateway`: throughput of the admitted path (auth + limits + admission + durable
- * enqueue, answered 202) and of the shed path (429), each as a ratio to a bare Hono handler in the
- * same run on the same machine, plus the p99 latency each adds. The servers run in a child
- * process; the load comes from undici over loopback for a few seconds per target.
+ * enqueue, answered 202) and of the shed path (429), each as a ratio to a bare Hono handler, plus
+ * the p99 latency each adds. The servers run in a child process, the load generator (undici over
+ * loopback) in this one. Targets are measured in interleaved rounds after a warm-up, and every
+ * ratio is taken within a round, so a neighbour's burst on the shared machine moves all targets
+ * of that round alike; the report gives the median and the spread over rounds.
+ *
+ * Variants: `memory` (embedded adapters in the server process) and `distributed` (real Redis for
+ * limits and records, real Kafka for the enqueue; both started here from common/dev-services).
  */
+export type BenchVariant = 'memory' | 'distributed';
+
 export interface BenchOptions {
+  /** Throughput phase per target per round. */
   durationMs: number;
+  /** Latency phase (one connection) per target per round. */
+  latencyMs: number;
+  rounds: number;
+  /** Per target, before the first round (JIT, connection pools). */
+  warmupMs: number;
   connections: number;
   pipelining: number;
+  variants: BenchVariant[];
   print: boolean;
 }
 
-export interface BenchRow {
-  target: 'bare' | 'admitted' | 'shed';
+export interface BenchRow extends TargetSummary {
+  variant: BenchVariant;
+}
+
+const TARGETS: readonly BenchTarget[] = ['bare', 'admitted', 'shed'];
+const EXPECTED: Record<BenchTarget, number> = { bare: 202, admitted: 202, shed: 429 };
+
+const DEFAULTS: BenchOptions = {
+  durationMs: 2000,
+  latencyMs: 600,
+  rounds: 5,
+  warmupMs: 1000,
+  connections: 16,
+  pipelining: 1,
+  variants: ['memory', 'distributed'],
+  print: true,
+};
+
+/** The CLI passes no options: SPILLWAY_BENCH_ROUNDS, _DURATION_MS and _VARIANTS tune a run. */
+function fromEnv(env: NodeJS.ProcessEnv): Partial<BenchOptions> {
+  const o: Partial<BenchOptions> = {};
+  if (env.SPILLWAY_BENCH_ROUNDS) o.rounds = Number(env.SPILLWAY_BENCH_ROUNDS);
+  if (env.SPILLWAY_BENCH_DURATION_MS) o.durationMs = Number(env.SPILLWAY_BENCH_DURATION_MS);
+  if (env.SPILLWAY_BENCH_VARIANTS)
+    o.variants = env.SPILLWAY_BENCH_VARIANTS.split(',').map((v) => v.trim()) as BenchVariant[];
+  return o;
+}
+
+/** The server child: its ports, and its CPU time on request (see bench-server.ts). */
+class BenchServer {
+  private readonly lines: string[] = [];
+  private readonly waiting: ((line: string) => void)[] = [];
+
+  private constructor(private readonly child: ChildProcess) {
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      const w = this.waiting.shift();
+      if (w) w(line);
+      else this.lines.push(line);
+    });
+  }
+
+  static async start(env: Record<string, string>): Promise<{ server: BenchServer; ports: BenchPorts }> {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', fileURLToPath(new URL('./bench-server.ts', import.meta.url))],
+      {
+        stdio: ['pipe', 'pipe', 'inherit'],
+        env: { ...process.env, SPILLWAY_LOG_LEVEL: 'silent', ...env },
+      },
+    );
+    const server = new BenchServer(child);
+    const exited = once(child, 'exit').then(([code]) => {
+      throw new Error(`bench server exited with ${code} before it was ready`);
+    });
+    const ports = (await Promise.race([server.next(), exited]).then(JSON.parse)) as BenchPorts;
+    exited.catch(() => {});
+    return { server, ports };
+  }
+
+  private next(): Promise<string> {
+    const line = this.lines.shift();
+    if (line !== undefined) return Promise.resolve(line);
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  async cpuUs(): Promise<number> {
+    this.child.stdin!.write('cpu\n');
+    return (JSON.parse(await this.next()) as { cpuUs: number }).cpuUs;
+  }
+
+  async stop(): Promise<void> {
+    this.child.stdin!.end();
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const exited = once(this.child, 'exit');
+    const timer = setTimeout(() => this.child.kill(), 10_000);
+    await exited;
+    clearTimeout(timer);
+  }
+}
+
+interface LoadResult {
   requests: number;
-  rps: number;
-  ratio: number;
-  p50Ms: number;
-  p99Ms: number;
-  addedP99Ms: number;
-  wrongStatus: number;
+  seconds: number;
+  wrong: number;
+  latencies: number[];
+  generatorCpuUs: number;
 }
 
-const DEFAULTS: BenchOptions = { durationMs: 3000, connections: 32, pipelining: 4, print: true };
-
-function quantile(sorted: number[], q: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-}
-
-async function load(origin: string, key: string, expected: number, o: BenchOptions) {
-  const pool = new Pool(origin, { connections: o.connections, pipelining: o.pipelining });
+async function load(
+  origin: string,
+  key: string,
+  expected: number,
+  connections: number,
+  pipelining: number,
+  durationMs: number,
+): Promise<LoadResult> {
+  const pool = new Pool(origin, { connections, pipelining });
   const body = JSON.stringify({ prompt: 'a lighthouse at dawn', size: '1024x1024' });
   const headers = {
     'content-type': 'application/json',
@@ -45,85 +149,139 @@ async function load(origin: string, key: string, expected: number, o: BenchOptio
   };
   const latencies: number[] = [];
   let wrong = 0;
-  const deadline = performance.now() + o.durationMs;
+  const cpu = process.cpuUsage();
+  const began = performance.now();
+  const deadline = began + durationMs;
   const worker = async () => {
     while (performance.now() < deadline) {
       const started = performance.now();
-      const res = await pool.request({
-        origin,
-        path: '/v1/images/generations',
-        method: 'POST',
-        headers,
-        body,
-      });
+      const res = await pool.request({ path: '/v1/images/generations', method: 'POST', headers, body });
       await res.body.dump();
       latencies.push(performance.now() - started);
       if (res.statusCode !== expected) wrong++;
     }
   };
-  const began = performance.now();
-  await Promise.all(Array.from({ length: o.connections * o.pipelining }, worker));
-  const elapsed = (performance.now() - began) / 1000;
+  await Promise.all(Array.from({ length: connections * pipelining }, worker));
+  const seconds = (performance.now() - began) / 1000;
+  const used = process.cpuUsage(cpu);
   await pool.close();
-  latencies.sort((a, b) => a - b);
+  return { requests: latencies.length, seconds, wrong, latencies, generatorCpuUs: used.user + used.system };
+}
+
+async function measure(
+  server: BenchServer,
+  ports: BenchPorts,
+  target: BenchTarget,
+  o: BenchOptions,
+): Promise<TargetSample> {
+  const origin = `http://127.0.0.1:${target === 'bare' ? ports.bare : ports.gateway}`;
+  const key = target === 'shed' ? BENCH_KEYS.shed : BENCH_KEYS.admitted;
+  const cpuBefore = await server.cpuUs();
+  const t = await load(origin, key, EXPECTED[target], o.connections, o.pipelining, o.durationMs);
+  const serverCpuUs = (await server.cpuUs()) - cpuBefore;
+  const l = await load(origin, key, EXPECTED[target], 1, 1, o.latencyMs);
+  l.latencies.sort((a, b) => a - b);
   return {
-    requests: latencies.length,
-    rps: latencies.length / elapsed,
-    p50: quantile(latencies, 0.5),
-    p99: quantile(latencies, 0.99),
-    wrong,
+    requests: t.requests,
+    seconds: t.seconds,
+    serverCpuUs,
+    generatorCpuUs: t.generatorCpuUs,
+    wrongStatus: t.wrong + l.wrong,
+    p50Ms: quantile(l.latencies, 0.5),
+    p99Ms: quantile(l.latencies, 0.99),
   };
 }
 
-export async function runGatewayBench(options: Partial<BenchOptions> = {}): Promise<BenchRow[]> {
-  const o = { ...DEFAULTS, ...options };
-  const server = spawn(
-    process.execPath,
-    ['--import', 'tsx', fileURLToPath(new URL('./bench-server.ts', import.meta.url))],
-    {
-      stdio: ['pipe', 'pipe', 'inherit'],
-      env: { ...process.env, SPILLWAY_LOG_LEVEL: 'silent' },
-    },
-  );
+async function runRounds(server: BenchServer, ports: BenchPorts, o: BenchOptions): Promise<Round[]> {
+  for (const target of TARGETS) {
+    await measure(server, ports, target, { ...o, durationMs: o.warmupMs, latencyMs: o.warmupMs / 4 });
+  }
+  const rounds: Round[] = [];
+  for (let i = 0; i < o.rounds; i++) {
+    const round: Partial<Round> = {};
+    for (const target of roundOrder(i, TARGETS)) round[target] = await measure(server, ports, target, o);
+    rounds.push(round as Round);
+  }
+  return rounds;
+}
+
+/** Real Redis and Kafka for the distributed variant, or the reason they cannot run here. */
+async function startDependencies(): Promise<
+  { env: Record<string, string>; stop(): Promise<void> } | { skipped: string }
+> {
+  const { startRedisServer } = await import('../common/dev-services/redis-server.ts');
+  const { startKafkaBroker } = await import('../common/dev-services/kafka-broker.ts');
   try {
-    const [line] = (await once(server.stdout!, 'data')) as [Buffer];
-    const ports = JSON.parse(line.toString().trim().split('\n')[0]) as { gateway: number; bare: number };
-    const warm = { ...o, durationMs: Math.min(500, o.durationMs / 4) };
-    await load(`http://127.0.0.1:${ports.bare}`, BENCH_KEYS.admitted, 202, warm);
-    await load(`http://127.0.0.1:${ports.gateway}`, BENCH_KEYS.admitted, 202, warm);
-    const bare = await load(`http://127.0.0.1:${ports.bare}`, BENCH_KEYS.admitted, 202, o);
-    const admitted = await load(`http://127.0.0.1:${ports.gateway}`, BENCH_KEYS.admitted, 202, o);
-    const shed = await load(`http://127.0.0.1:${ports.gateway}`, BENCH_KEYS.shed, 429, o);
-    const row = (target: BenchRow['target'], r: typeof bare): BenchRow => ({
-      target,
-      requests: r.requests,
-      rps: Math.round(r.rps),
-      ratio: Number((r.rps / bare.rps).toFixed(3)),
-      p50Ms: Number(r.p50.toFixed(2)),
-      p99Ms: Number(r.p99.toFixed(2)),
-      addedP99Ms: Number((r.p99 - bare.p99).toFixed(2)),
-      wrongStatus: r.wrong,
-    });
-    const rows = [row('bare', bare), row('admitted', admitted), row('shed', shed)];
-    if (o.print) printTable(rows, o);
-    return rows;
-  } finally {
-    server.stdin!.end();
-    await Promise.race([once(server, 'exit'), new Promise((r) => setTimeout(r, 3000))]);
-    if (server.exitCode === null) server.kill();
+    const [redis, kafka] = await Promise.all([startRedisServer({ fsync: 'everysec' }), startKafkaBroker()]);
+    return {
+      env: { SPILLWAY_REDIS_URL: redis.url, SPILLWAY_KAFKA_BROKERS: kafka.info.brokers },
+      stop: async () => {
+        await Promise.all([redis.stop(), kafka.stop()]);
+        for (const dir of [redis.info.dir, kafka.info.dir]) rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (err) {
+    return { skipped: (err as Error).message };
   }
 }
 
-function printTable(rows: BenchRow[], o: BenchOptions) {
-  const out = process.stdout;
-  out.write(
-    `gateway bench: ${o.durationMs} ms per target, ${o.connections} connections × pipelining ${o.pipelining}\n`,
+async function runVariant(variant: BenchVariant, o: BenchOptions): Promise<BenchRow[]> {
+  const deps = variant === 'distributed' ? await startDependencies() : null;
+  if (deps && 'skipped' in deps) {
+    if (o.print) process.stdout.write(`distributed variant skipped: ${deps.skipped}\n`);
+    return [];
+  }
+  try {
+    const { server, ports } = await BenchServer.start(deps?.env ?? {});
+    try {
+      if (ports.variant !== variant) throw new Error(`bench server ran ${ports.variant}, not ${variant}`);
+      const rounds = await runRounds(server, ports, o);
+      return TARGETS.map((target) => ({ variant, ...summarise(rounds, target) }));
+    } finally {
+      await server.stop();
+    }
+  } finally {
+    await deps?.stop();
+  }
+}
+
+export async function runGatewayBench(options: Partial<BenchOptions> = {}): Promise<BenchRow[]> {
+  const o: BenchOptions = { ...DEFAULTS, ...fromEnv(process.env), ...options };
+  const loadBefore = loadavg();
+  if (o.print) printHeader(o, loadBefore);
+  const rows: BenchRow[] = [];
+  for (const variant of o.variants) {
+    const got = await runVariant(variant, o);
+    if (o.print && got.length > 0) printTable(variant, got);
+    rows.push(...got);
+  }
+  if (o.print) {
+    const l = loadavg();
+    process.stdout.write(`load average after: ${l.map((x) => x.toFixed(2)).join(' ')}\n`);
+    process.stdout.write('aim: admitted ≥ 0.25 × bare, shed ≥ 0.6 × bare (median ×bare)\n');
+  }
+  return rows;
+}
+
+function printHeader(o: BenchOptions, load: number[]) {
+  process.stdout.write(
+    `gateway bench: ${o.rounds} interleaved rounds × (${o.durationMs} ms at ${o.connections} connections × pipelining ${o.pipelining}, then ${o.latencyMs} ms at 1 connection) per target, after ${o.warmupMs} ms warm-up\n` +
+      `machine: ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), node ${process.version}, load average before: ${load.map((x) => x.toFixed(2)).join(' ')}\n`,
   );
-  out.write('target     requests      rps   ×bare   p50 ms   p99 ms  +p99 ms  wrong\n');
+}
+
+const f = (n: number, digits = 2) => n.toFixed(digits);
+const range = (s: Spread, digits = 2) => `${f(s.median, digits)} [${f(s.min, digits)}–${f(s.max, digits)}]`;
+
+function printTable(variant: BenchVariant, rows: BenchRow[]) {
+  const out = process.stdout;
+  out.write(`\n${variant}: median [min–max] over rounds\n`);
+  out.write(
+    `${'target'.padEnd(9)}${'rps'.padStart(20)}${'×bare'.padStart(20)}${'cpu µs/req'.padStart(22)}${'×bare by cpu'.padStart(20)}${'gen busy'.padStart(10)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'+p99 ms'.padStart(22)}${'wrong'.padStart(7)}\n`,
+  );
   for (const r of rows) {
     out.write(
-      `${r.target.padEnd(9)} ${String(r.requests).padStart(9)} ${String(r.rps).padStart(8)} ${r.ratio.toFixed(2).padStart(7)} ${r.p50Ms.toFixed(2).padStart(8)} ${r.p99Ms.toFixed(2).padStart(8)} ${r.addedP99Ms.toFixed(2).padStart(8)} ${String(r.wrongStatus).padStart(6)}\n`,
+      `${r.target.padEnd(9)}${range(r.rps, 0).padStart(20)}${range(r.ratio).padStart(20)}${range(r.cpuUsPerRequest, 0).padStart(22)}${range(r.cpuRatio).padStart(20)}${f(r.generatorBusy.median).padStart(10)}${f(r.p50Ms.median).padStart(9)}${f(r.p99Ms.median).padStart(9)}${range(r.addedP99Ms).padStart(22)}${String(r.wrongStatus).padStart(7)}\n`,
     );
   }
-  out.write('aim: admitted ≥ 0.25 × bare, shed ≥ 0.6 × bare\n');
 }
