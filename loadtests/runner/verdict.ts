@@ -34,19 +34,21 @@ function sum(buckets: SecondBucket[], pred: (tier: string) => boolean, field: 'o
   return n;
 }
 
+/** Lanes are bulkheads, so the paid-before-free promise is checked lane by lane. */
 function tierSecond(b: SecondBucket, paid: Set<string>) {
-  let paidShed = 0;
-  let freeAdmitted = 0;
+  const paidShed: Record<string, number> = {};
+  const freeAdmitted: Record<string, number> = {};
   let offered = 0;
   let shed = 0;
   for (const [k, c] of Object.entries(b.byKey)) {
-    const tier = k.split('/')[1];
+    const [lane, tier] = k.split('/');
     offered += c.offered;
     shed += c.shed;
-    if (paid.has(tier)) paidShed += c.shed;
-    else freeAdmitted += c.admitted;
+    if (paid.has(tier)) paidShed[lane] = (paidShed[lane] ?? 0) + c.shed;
+    else freeAdmitted[lane] = (freeAdmitted[lane] ?? 0) + c.admitted;
   }
-  return { paidShed, freeAdmitted, offered, shed };
+  const violated = Object.keys(paidShed).some((l) => paidShed[l] > 0 && (freeAdmitted[l] ?? 0) > 0);
+  return { violated, offered, shed };
 }
 
 function p99(b: SecondBucket): number {
@@ -106,7 +108,7 @@ export function runFigures(r: RunResult, c: Campaign, capacity: number | null): 
   const overloaded = new Set<number>();
   for (const b of r.buckets) {
     const s = tierSecond(b, paid);
-    if (s.paidShed > 0 && s.freeAdmitted > 0) paidRefused++;
+    if (s.violated) paidRefused++;
     if ((capacity !== null && s.offered >= capacity) || s.shed > 0) overloaded.add(b.second);
   }
   // The controller needs a few intervals to find capacity: skip each episode's first seconds.

@@ -34,7 +34,17 @@ export interface FlowTotals {
 }
 
 export function zeroFlows(): FlowTotals {
-  return { offered: 0, attempts: 0, admitted: 0, shed: 0, refusedFinal: 0, gaveUp: 0, offeredCost: 0, admittedCost: 0, shedCost: 0 };
+  return {
+    offered: 0,
+    attempts: 0,
+    admitted: 0,
+    shed: 0,
+    refusedFinal: 0,
+    gaveUp: 0,
+    offeredCost: 0,
+    admittedCost: 0,
+    shedCost: 0,
+  };
 }
 
 export interface Admitted {
@@ -59,13 +69,26 @@ export class GatewayFlows {
     private readonly tickMs: number,
   ) {}
 
-  private flows(key: string): FlowTotals {
-    let f = this.totals.get(key);
-    if (!f) {
-      f = zeroFlows();
-      this.totals.set(key, f);
+  /** What changed during the current step, by lane/tier (reset by beginStep). */
+  readonly step = new Map<string, FlowTotals>();
+
+  beginStep() {
+    for (const f of this.step.values()) Object.assign(f, zeroFlows());
+  }
+
+  private bump(key: string, field: keyof FlowTotals, n: number) {
+    let total = this.totals.get(key);
+    if (!total) {
+      total = zeroFlows();
+      this.totals.set(key, total);
     }
-    return f;
+    let step = this.step.get(key);
+    if (!step) {
+      step = zeroFlows();
+      this.step.set(key, step);
+    }
+    total[field] += n;
+    step[field] += n;
   }
 
   /** Retries due before tick `to`. */
@@ -90,13 +113,12 @@ export class GatewayFlows {
     for (const g of groups) {
       if (g.count <= 0) continue;
       const key = laneTier(g.entry.lane, g.entry.tier);
-      const f = this.flows(key);
       const cost = this.policy.operations[g.entry.operation as Operation].cost;
       if (g.retries === 0) {
-        f.offered += g.count;
-        f.offeredCost += g.count * cost;
+        this.bump(key, 'offered', g.count);
+        this.bump(key, 'offeredCost', g.count * cost);
       }
-      f.attempts += g.count;
+      this.bump(key, 'attempts', g.count);
       const tierPolicy = this.policy.tiers[g.entry.tier];
       const decision = decideAdmission({
         operation: g.entry.operation,
@@ -133,9 +155,8 @@ export class GatewayFlows {
       for (const { g, tokens, cost } of list) {
         const admitted = g.count * share;
         const jobCost = cost * this.brownoutFactor(brownout?.passes, brownout?.maxSize, g.entry.size);
-        const f = this.flows(key);
-        f.admitted += admitted;
-        f.admittedCost += admitted * cost;
+        this.bump(key, 'admitted', admitted);
+        this.bump(key, 'admittedCost', admitted * cost);
         out.push({ lane, tier, jobs: admitted, costPerJob: jobCost });
         const refused = g.count - admitted;
         // Fluid round-off is not a refusal.
@@ -161,13 +182,20 @@ export class GatewayFlows {
     return f;
   }
 
-  private refuse(tick: number, now: number, g: RequestGroup, count: number, cost: number, hintMs: number | null) {
-    const f = this.flows(laneTier(g.entry.lane, g.entry.tier));
-    f.shed += count;
-    f.shedCost += count * cost;
+  private refuse(
+    tick: number,
+    now: number,
+    g: RequestGroup,
+    count: number,
+    cost: number,
+    hintMs: number | null,
+  ) {
+    const key = laneTier(g.entry.lane, g.entry.tier);
+    this.bump(key, 'shed', count);
+    this.bump(key, 'shedCost', count * cost);
     const c = this.client;
     if (hintMs === null || g.retries >= c.maxRetries) {
-      f.refusedFinal += count;
+      this.bump(key, 'refusedFinal', count);
       return;
     }
     const delay =
@@ -175,11 +203,11 @@ export class GatewayFlows {
         ? hintMs
         : Math.min(c.initialRetryDelay * 2 ** g.retries, c.maxRetryDelay) * 0.875;
     if (now + delay - g.firstAt > c.giveUpAfter) {
-      f.gaveUp += count;
+      this.bump(key, 'gaveUp', count);
       return;
     }
     const retrying = count * this.retryingShare;
-    f.refusedFinal += count - retrying;
+    this.bump(key, 'refusedFinal', count - retrying);
     const at = tick + Math.max(1, Math.ceil(delay / this.tickMs));
     const list = this.pending.get(at) ?? [];
     list.push({ entry: g.entry, count: retrying, retries: g.retries + 1, firstAt: g.firstAt });

@@ -79,7 +79,8 @@ export class GpuQueues {
   constructor(private readonly policy: Policy) {
     this.tiers = tiersByPriorityOf(policy);
     this.lanes = Object.keys(policy.lanes);
-    for (const l of this.lanes) for (const t of this.tiers) this.queues.set(laneTier(l, t), new CohortQueue());
+    for (const l of this.lanes)
+      for (const t of this.tiers) this.queues.set(laneTier(l, t), new CohortQueue());
     for (const t of this.tiers) this.waits.set(t, new WeightedHistogram());
   }
 

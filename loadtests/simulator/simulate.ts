@@ -57,6 +57,8 @@ export interface SimResult {
   controller: ControllerMode;
   simulatedMs: number;
   wallMs: number;
+  /** CPU time of the run: what the code costs, whatever else shares the machine. */
+  cpuMs: number;
   ticks: number;
   tickMs: number;
   tiers: Record<string, TierFigures>;
@@ -92,6 +94,7 @@ function capacityAt(c: Campaign, t: number, fallback: number): number {
 
 export function simulateCampaign(c: Campaign, active: ActivePolicy, o: SimOptions = {}): SimResult {
   const wallStart = performance.now();
+  const cpuStart = process.cpuUsage();
   const policy = active.policy;
   const mode = o.controller ?? 'on';
   const tickMs = policy.control.interval;
@@ -105,7 +108,8 @@ export function simulateCampaign(c: Campaign, active: ActivePolicy, o: SimOption
   const keyLane = keys.map((k) => k.split('/')[0]);
   const keyTier = keys.map((k) => k.split('/')[1]);
   const paid = new Set(c.paidTiers);
-  const model = policy.models.available.find((m) => m.name === policy.models.default) ?? policy.models.available[0];
+  const model =
+    policy.models.available.find((m) => m.name === policy.models.default) ?? policy.models.available[0];
   // Signals cost controller time per tick: a few pools and gateways stand for the many.
   const poolCount = Math.max(1, Math.min(4, sim.workers));
   const pools = new WorkerPools(poolCount, lanes, sim.passMs, model.passes);
@@ -125,7 +129,17 @@ export function simulateCampaign(c: Campaign, active: ActivePolicy, o: SimOption
 
   const every = Math.max(1, Math.ceil(ticks / (o.maxPoints ?? 1500)));
   const series = emptySeries(keys, tiers);
-  const window = { servedCost: 0, capacity: 0, estimated: 0 as number | null, backlog: 0, n: 0, flows: new Map<string, FlowTotals>(), started: {} as Record<string, number>, expired: {} as Record<string, number>, brownout: {} as Record<string, number> };
+  const window = {
+    servedCost: 0,
+    capacity: 0,
+    estimated: 0 as number | null,
+    backlog: 0,
+    n: 0,
+    flows: new Map<string, FlowTotals>(),
+    started: {} as Record<string, number>,
+    expired: {} as Record<string, number>,
+    brownout: {} as Record<string, number>,
+  };
   const backlogByTick = new Float64Array(ticks);
 
   let state = source.next({ now: 0, signals: [], queue: [], storePingMs: 2 }).state;
@@ -136,10 +150,20 @@ export function simulateCampaign(c: Campaign, active: ActivePolicy, o: SimOption
   let overloadedUtil = 0;
   let paidRefusedTicks = 0;
 
+  const stageStarts = new Set<number>();
+  c.stages.reduce((start, st) => {
+    stageStarts.add(start);
+    return start + st.duration;
+  }, 0);
   let busy = true;
+  let fineUntil = SETTLE_TICKS;
   for (let tick = 0; tick < ticks; ) {
     const now = tick * tickMs;
-    while (pendingFaults.length && pendingFaults[0].at <= now) applyFault(pendingFaults.shift()!);
+    while (pendingFaults.length && pendingFaults[0].at <= now) {
+      applyFault(pendingFaults.shift()!);
+      fineUntil = tick + SETTLE_TICKS;
+    }
+    if (stageStarts.has(now)) fineUntil = tick + SETTLE_TICKS;
     for (let i = undo.length - 1; i >= 0; i--) {
       if (undo[i].at <= now) {
         undo[i].run();
@@ -148,8 +172,10 @@ export function simulateCampaign(c: Campaign, active: ActivePolicy, o: SimOption
     }
     // While nothing queues, sheds or waits to retry, one step may cover several intervals (up to
     // the next stage or fault): the controller sees the same signals, only less often.
-    const k = busy ? 1 : Math.max(1, Math.min(QUIET_STEP, ticks - tick, ticksUntil(nextEvent(now), now)));
-    const dtMs = k * tickMs;
+    const k: number = busy
+      ? 1
+      : Math.max(1, Math.min(QUIET_STEP, ticks - tick, ticksUntil(nextEvent(now), now)));
+    const dtMs: number = k * tickMs;
     const stage = stageAt(c, now);
     const perPool = capacityAt(c, now, sim.capacity) / poolCount;
     const capacity = perPool * pools.alive;
@@ -162,17 +188,18 @@ export function simulateCampaign(c: Campaign, active: ActivePolicy, o: SimOption
       firstAt: now,
     }));
     groups.push(...flows.retriesDue(tick + k));
-    const before = snapshot(flows.totals, keys);
+    flows.beginStep();
     for (const a of flows.admit(tick, now, groups, state, dtMs)) {
       queues.enqueue(a.lane, a.tier, now, a.jobs, a.costPerJob);
       issued[laneTier(a.lane, a.tier)] = (issued[laneTier(a.lane, a.tier)] ?? 0) + a.jobs;
     }
     const signups = ((stage?.stage.signups ?? 0) * dtMs) / 1000;
     signupsOffered += signups;
-    signupsAdmitted += state.signup.rate === null ? signups : Math.min(signups, (state.signup.rate * dtMs) / 1000);
+    signupsAdmitted +=
+      state.signup.rate === null ? signups : Math.min(signups, (state.signup.rate * dtMs) / 1000);
 
     const demandCost = queues.backlogCost();
-    const budget = (capacity * dtMs) / 1000;
+    const budget: number = (capacity * dtMs) / 1000;
     const res = queues.serve(now, budget);
     let startedJobs = 0;
     let expiredJobs = 0;
@@ -189,22 +216,22 @@ export function simulateCampaign(c: Campaign, active: ActivePolicy, o: SimOption
     const util = budget > 0 ? Math.min(1, res.servedCost / budget) : 0;
     busyCost += res.servedCost;
     capSum += budget;
-    const delta = diff(before, flows.totals, keys);
+    const delta = stepFlows(flows.step, keys);
     const offeredCost = keys.reduce((sum, key) => sum + delta[key].offeredCost, 0);
     // Demand beyond capacity: what arrived this step, or a queue it cannot clear.
     if (offeredCost > budget || demandCost > budget) {
       overloadedTicks += k;
       overloadedUtil += util * k;
     }
-    let paidShed = 0;
-    let freeAdmitted = 0;
-    let shedNow = 0;
+    // Lanes are bulkheads: the promise is per lane (no paid refusal while the same lane admits free).
+    const paidShed: Record<string, number> = {};
+    const freeAdmitted: Record<string, number> = {};
     for (const [i, key] of keys.entries()) {
-      shedNow += delta[key].shed;
-      if (paid.has(keyTier[i])) paidShed += delta[key].shed;
-      else freeAdmitted += delta[key].admitted;
+      const lane = keyLane[i];
+      if (paid.has(keyTier[i])) paidShed[lane] = (paidShed[lane] ?? 0) + delta[key].shed;
+      else freeAdmitted[lane] = (freeAdmitted[lane] ?? 0) + delta[key].admitted;
     }
-    if (paidShed > 1e-6 && freeAdmitted > 1e-6) paidRefusedTicks += k;
+    if (lanes.some((l) => (paidShed[l] ?? 0) > 1e-6 && (freeAdmitted[l] ?? 0) > 1e-6)) paidRefusedTicks += k;
     const backlogNow = queues.backlogCost();
     backlogByTick.fill(backlogNow, tick, tick + k);
 
@@ -224,7 +251,11 @@ export function simulateCampaign(c: Campaign, active: ActivePolicy, o: SimOption
     });
     state = step.state;
     view = step.view ?? view;
-    busy = backlogNow > budget * 0.01 || shedNow > 1e-6 * budget || flows.hasPendingRetries() || restricted(state);
+    const wasBusy: boolean = busy;
+    const shedNow = keys.reduce((sum, key) => sum + delta[key].shed, 0);
+    busy =
+      backlogNow > budget * 0.01 || shedNow > 1e-6 * budget || flows.hasPendingRetries() || restricted(state);
+    if (busy !== wasBusy) fineUntil = tick + SETTLE_TICKS;
 
     // Plot windows.
     window.n += k;
@@ -268,7 +299,8 @@ export function simulateCampaign(c: Campaign, active: ActivePolicy, o: SimOption
     const secs = (window.n * tickMs) / 1000;
     series.x.push(at / 3_600_000);
     for (const t of tiers) {
-      const sum = (pick: (k: string) => number) => keys.filter((k) => k.endsWith(`/${t}`)).reduce((s, k) => s + pick(k), 0) / secs;
+      const sum = (pick: (k: string) => number) =>
+        keys.filter((k) => k.endsWith(`/${t}`)).reduce((s, k) => s + pick(k), 0) / secs;
       series.offered[t].push(sum((k) => window.flows.get(k)?.offered ?? 0));
       series.admitted[t].push(sum((k) => window.flows.get(k)?.admitted ?? 0));
       series.shed[t].push(sum((k) => window.flows.get(k)?.shed ?? 0));
@@ -281,7 +313,17 @@ export function simulateCampaign(c: Campaign, active: ActivePolicy, o: SimOption
     series.gpuUtilisation.push(window.servedCost / window.n);
     series.backlog.push(window.backlog / window.n);
     for (const k of keys) series.brownout[k].push(window.brownout[k] ?? 0);
-    Object.assign(window, { servedCost: 0, capacity: 0, estimated: 0, backlog: 0, n: 0, flows: new Map(), started: {}, expired: {}, brownout: {} });
+    Object.assign(window, {
+      servedCost: 0,
+      capacity: 0,
+      estimated: 0,
+      backlog: 0,
+      n: 0,
+      flows: new Map(),
+      started: {},
+      expired: {},
+      brownout: {},
+    });
   }
 
   function applyFault(f: Fault) {
@@ -303,7 +345,12 @@ export function simulateCampaign(c: Campaign, active: ActivePolicy, o: SimOption
       case 'slow-blob': {
         const field = f.kind === 'slow-store' ? 'storeMs' : f.kind === 'slow-auth' ? 'authMs' : 'blobMs';
         disturb[field] += f.latency ?? 200;
-        undo.push({ at: until, run: () => void (disturb[field] -= f.latency ?? 200) });
+        undo.push({
+          at: until,
+          run: () => {
+            disturb[field] -= f.latency ?? 200;
+          },
+        });
         break;
       }
       default:
@@ -316,7 +363,8 @@ export function simulateCampaign(c: Campaign, active: ActivePolicy, o: SimOption
   const tierFigures: Record<string, TierFigures> = {};
   for (const t of tiers) {
     const ks = keys.filter((k) => k.endsWith(`/${t}`));
-    const sum = (pick: (f: FlowTotals) => number) => ks.reduce((s, k) => s + pick(flows.totals.get(k) ?? zeroFlows()), 0);
+    const sum = (pick: (f: FlowTotals) => number) =>
+      ks.reduce((s, k) => s + pick(flows.totals.get(k) ?? zeroFlows()), 0);
     const offered = sum((f) => f.offered);
     const completed = ks.reduce((s, k) => s + (served[k] ?? 0) - (expiredTotal[k] ?? 0), 0);
     const w = queues.waits.get(t)!;
@@ -340,6 +388,7 @@ export function simulateCampaign(c: Campaign, active: ActivePolicy, o: SimOption
     controller: mode,
     simulatedMs: total,
     wallMs: performance.now() - wallStart,
+    cpuMs: cpuMs(process.cpuUsage(cpuStart)),
     ticks,
     tickMs,
     tiers: tierFigures,
@@ -357,6 +406,8 @@ export function simulateCampaign(c: Campaign, active: ActivePolicy, o: SimOption
 
 /** Steps of this many intervals while the plant is quiet. */
 const QUIET_STEP = 10;
+/** Intervals stepped one by one after the plant changes state, and at each stage or fault. */
+const SETTLE_TICKS = 60;
 
 /** Any lane × tier async-only or shed: the controller is acting, step finely. */
 function restricted(state: AdmissionState): boolean {
@@ -384,20 +435,17 @@ function emptySeries(keys: string[], tiers: string[]): SimSeries {
   };
 }
 
-function snapshot(totals: Map<string, FlowTotals>, keys: string[]): Record<string, FlowTotals> {
-  return Object.fromEntries(keys.map((k) => [k, { ...(totals.get(k) ?? zeroFlows()) }]));
+function cpuMs(u: NodeJS.CpuUsage): number {
+  return (u.user + u.system) / 1000;
 }
 
-function diff(before: Record<string, FlowTotals>, after: Map<string, FlowTotals>, keys: string[]) {
+function stepFlows(step: Map<string, FlowTotals>, keys: string[]): Record<string, FlowTotals> {
   const out: Record<string, FlowTotals> = {};
-  for (const k of keys) {
-    const a = after.get(k) ?? zeroFlows();
-    const b = before[k];
-    out[k] = { ...a };
-    for (const f of Object.keys(a) as (keyof FlowTotals)[]) out[k][f] = a[f] - b[f];
-  }
+  for (const k of keys) out[k] = step.get(k) ?? ZERO;
   return out;
 }
+
+const ZERO = zeroFlows();
 
 function gatewaySignals(
   now: number,
@@ -406,7 +454,8 @@ function gatewaySignals(
   d: Disturbance,
   signups: number,
 ): GatewaySignal[] {
-  const pick = (f: (t: FlowTotals) => number) => Object.fromEntries([...totals].map(([k, t]) => [k, f(t) / n]));
+  const pick = (f: (t: FlowTotals) => number) =>
+    Object.fromEntries([...totals].map(([k, t]) => [k, f(t) / n]));
   const offered = pick((t) => t.offeredCost + 0);
   const admitted = pick((t) => t.admittedCost);
   const shed = pick((t) => t.shedCost);
@@ -425,7 +474,11 @@ function gatewaySignals(
   }));
 }
 
-function queueStats(keys: string[], issued: Record<string, number>, served: Record<string, number>): QueueStats[] {
+function queueStats(
+  keys: string[],
+  issued: Record<string, number>,
+  served: Record<string, number>,
+): QueueStats[] {
   return keys.map((k) => {
     const [lane, tier] = k.split('/');
     return { lane, tier, issued: Math.round(issued[k] ?? 0), served: Math.round(served[k] ?? 0) };

@@ -30,7 +30,14 @@ export class WorkerPools {
   }
 
   private fresh(i: number): Pool {
-    return { id: `sim-worker-${i}-${this.generation}`, alive: true, costFinished: 0, jobsFinished: 0, jobsStarted: 0, jobsAborted: 0 };
+    return {
+      id: `sim-worker-${i}-${this.generation}`,
+      alive: true,
+      costFinished: 0,
+      jobsFinished: 0,
+      jobsStarted: 0,
+      jobsAborted: 0,
+    };
   }
 
   get alive(): number {
