@@ -171,10 +171,12 @@ export function simulateCampaign(c: Campaign, active: ActivePolicy, o: SimOption
       }
     }
     // While nothing queues, sheds or waits to retry, one step may cover several intervals (up to
-    // the next stage or fault): the controller sees the same signals, only less often.
-    const k: number = busy
-      ? 1
-      : Math.max(1, Math.min(QUIET_STEP, ticks - tick, ticksUntil(nextEvent(now), now)));
+    // the next stage or fault): the controller sees the same signals, only less often. Any change
+    // of stage, fault or plant state is then followed interval by interval for a while.
+    const k: number =
+      busy || tick < fineUntil
+        ? 1
+        : Math.max(1, Math.min(QUIET_STEP, ticks - tick, ticksUntil(nextEvent(now), now)));
     const dtMs: number = k * tickMs;
     const stage = stageAt(c, now);
     const perPool = capacityAt(c, now, sim.capacity) / poolCount;
