@@ -64,6 +64,13 @@ interface Buffered {
   generation: number;
 }
 
+interface RunningJob {
+  abort: AbortController;
+  done: Promise<void>;
+  /** Its models are done; only storing the result is left. */
+  tail: boolean;
+}
+
 interface Subscription {
   consumer: Consumer;
   topics: string[];
@@ -93,7 +100,7 @@ export class InferenceWorker {
   private stopFollowing: () => void = () => {};
   private readonly buffers = new Map<string, Buffered[]>();
   private readonly paused = new Set<string>();
-  private readonly running = new Map<string, { abort: AbortController; done: Promise<void> }>();
+  private readonly running = new Map<string, RunningJob>();
   private schedule = new Map<string, SchedulerState>();
   private laneCursor = 0;
   private accepting = true;
@@ -410,12 +417,14 @@ export class InferenceWorker {
       abort,
     );
     let resolveDone!: () => void;
-    this.running.set(record.id, { abort, done: new Promise((r) => (resolveDone = r)) });
+    const job: RunningJob = { abort, done: new Promise((r) => (resolveDone = r)), tail: false };
+    this.running.set(record.id, job);
     this.stats.jobStarted(record.id);
     const started = performance.now();
     let label = 'failed';
     try {
       const onModelsDone = () => {
+        job.tail = true;
         if (releaseSlot()) this.stats.slotReleased(record.id);
       };
       label = await this.runWithRetries(record, fence, abort, (p) => (progress = p), onModelsDone, log);
@@ -551,13 +560,16 @@ export class InferenceWorker {
     if (r.ok) await this.appendTerminal(r.record, 'failed');
   }
 
-  /** SIGTERM: stop taking jobs, stop running ones at their checkpoint, hand them off, leave. */
+  /**
+   * SIGTERM: stop taking jobs, stop running ones at their checkpoint and hand them off, leave.
+   * A job whose models are done is let finish: its image is rendered, only writes are left.
+   */
   async close(): Promise<void> {
     this.accepting = false;
     this.stopFollowing();
     await this.following;
     for (const sub of this.subscriptions.values()) sub.consumer.pause(sub.topics);
-    for (const job of this.running.values()) job.abort.abort('shutdown');
+    for (const job of this.running.values()) if (!job.tail) job.abort.abort('shutdown');
     await Promise.all([...this.running.values()].map((j) => j.done));
     await Promise.all([...this.subscriptions.values()].map((s) => s.consumer.close()));
     this.subscriptions.clear();

@@ -243,6 +243,33 @@ describe('worker', () => {
     await w.close();
   });
 
+  it('lets a job whose models are done finish on shutdown instead of handing it off', async () => {
+    const infra = createMemoryInfra();
+    const m = jobMessage({ params: { partialImages: 3 } });
+    let open: () => void = () => {};
+    const gate = new Promise<void>((r) => {
+      open = r;
+    });
+    const blobs = Object.assign(Object.create(infra.blobs) as Infra['blobs'], {
+      put: async (key: string, data: Buffer, type: string) => {
+        // The last partial's store is held until shutdown has begun, after the models are done.
+        if (key.endsWith('partial-2.png')) await gate;
+        return infra.blobs.put(key, data, type);
+      },
+    });
+    const w = worker({ ...infra, blobs }, models, { slots: 1 });
+    await w.start();
+    await enqueue(infra, m);
+    await publish(infra, m);
+    await until(async () => w.stats.jobsStarted === 1 && w.stats.slotsBusy === 0);
+    const closing = w.close();
+    open();
+    await closing;
+    const r = await infra.jobs.get(m.id);
+    expect(r?.state).toBe('completed');
+    expect(r?.partials).toHaveLength(3);
+  });
+
   it('retries a delivery while the store fails transiently, then runs and acks it', async () => {
     const base = createMemoryInfra();
     let left = 3;
