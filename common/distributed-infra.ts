@@ -9,6 +9,7 @@ import { connectRedis, createRedisClient } from './store/redis-client.ts';
 import { RedisAccountStore } from './store/redis-account-store.ts';
 import { RedisCoordinationStore } from './store/redis-coordination-store.ts';
 import { RedisEventLog } from './store/redis-event-log.ts';
+import { checkRedisDurability } from './store/redis-durability.ts';
 import { RedisJobStore } from './store/redis-job-store.ts';
 
 export interface DistributedInfraOptions {
@@ -55,6 +56,9 @@ export async function createDistributedInfra(
     await queue.close().catch(() => {});
     throw err;
   }
+
+  const durability = await checkRedisDurability(redis);
+  if (durability?.warning) log.warn({ setting: 'SPILLWAY_REDIS_URL', ...durability }, durability.warning);
 
   const events = new RedisEventLog(redis, subscriber);
   return {
