@@ -1,4 +1,6 @@
 import type { WorkerSignal } from '../common/contracts/index.ts';
+import type { z } from 'zod';
+import { CapacityLearning } from '../common/policy/schema.ts';
 
 /**
  * Capacity is learned from what workers actually finish, never read from policy: each worker's
@@ -16,16 +18,13 @@ export interface WorkerMemory {
 }
 
 /**
- * A sample spans at least this many finished jobs (or MAX_WINDOW_MS): a job can take longer than
- * a report period, and a window in which a busy worker finished nothing says nothing.
+ * How capacity is learned (policy `control.capacity`). A sample spans at least `sampleJobs`
+ * finished jobs (or `sampleWindow`): a job can take longer than a report period, and a window in
+ * which a busy worker finished nothing says nothing. `smoothing` is how much a new sample moves a
+ * worker's estimate; below `minUse` the finished rate says too little (one busy slot of many is noise).
  */
-const MIN_JOBS_PER_SAMPLE = 3;
-const MAX_WINDOW_MS = 10_000;
-
-/** How much a new sample moves a worker's estimate: fast enough to follow a slowdown in a few intervals. */
-const CAPACITY_SMOOTHING = 0.6;
-/** Below this use the finished rate says too little about capacity (one busy slot of many is noise). */
-const MIN_USE_TO_LEARN = 0.1;
+export type CapacityTuning = z.infer<typeof CapacityLearning>;
+export const DEFAULT_CAPACITY_TUNING: CapacityTuning = CapacityLearning.parse({});
 
 export interface CapacityEstimate {
   /** Cost units per second per lane. */
@@ -35,6 +34,8 @@ export interface CapacityEstimate {
   total: number;
   /** Workers counted now. */
   workers: number;
+  /** Slots of the workers counted now. */
+  slots: number;
   /** Cost units per job, learned from the same counters (1 until known). */
   jobCost: number;
   /** Busy slots / total slots across live workers; null when none. */
@@ -51,8 +52,11 @@ export interface CapacityMemory {
  * A worker that missed a report counts for nothing: it may be dead, and an unknown worker is not
  * a working one. Workers report every second (WorkerSignal contract).
  */
-export function workerLateAfterMs(intervalMs: number): number {
-  return 1.5 * Math.max(intervalMs, 1000);
+export function workerLateAfterMs(
+  intervalMs: number,
+  lateIntervals = DEFAULT_CAPACITY_TUNING.workerLateIntervals,
+): number {
+  return lateIntervals * Math.max(intervalMs, 1000);
 }
 
 export function estimateCapacity(
@@ -64,6 +68,8 @@ export function estimateCapacity(
     maxAgeMs: number;
     laneShares: Record<string, number>;
     backlogByLane: Record<string, number>;
+    /** Policy `control.capacity`; the schema's defaults when absent. */
+    tuning?: CapacityTuning;
   },
 ): { estimate: CapacityEstimate; memory: CapacityMemory } {
   const workers: Record<string, WorkerMemory> = {};
@@ -78,17 +84,19 @@ export function estimateCapacity(
   let live = 0;
   let costDelta = 0;
   let jobsDelta = 0;
+  const tuning = opts.tuning ?? DEFAULT_CAPACITY_TUNING;
   for (const s of signals) {
     const age = now - s.at;
     if (age > opts.maxAgeMs) continue;
     const before = prev?.workers[s.id];
-    const learned = learnWorker(s, before, opts.backlogByLane);
+    const learned = learnWorker(s, before, opts.backlogByLane, tuning);
     workers[s.id] = learned;
     if (before && s.at > before.at && s.costFinished >= before.costFinished) {
       costDelta += s.costFinished - before.costFinished;
       jobsDelta += s.jobsFinished - before.jobsFinished;
     }
-    if (age > workerLateAfterMs(opts.intervalMs) || learned.capacity === null) continue;
+    if (age > workerLateAfterMs(opts.intervalMs, tuning.workerLateIntervals) || learned.capacity === null)
+      continue;
     live++;
     busy += s.slotsBusy;
     slots += s.slotsTotal;
@@ -102,6 +110,7 @@ export function estimateCapacity(
       sharedByLane,
       total,
       workers: live,
+      slots,
       jobCost,
       utilisation: slots > 0 ? busy / slots : null,
       known: live > 0,
@@ -114,6 +123,7 @@ function learnWorker(
   s: WorkerSignal,
   before: WorkerMemory | undefined,
   backlogByLane: Record<string, number>,
+  tuning: CapacityTuning,
 ): WorkerMemory {
   const use = s.slotsTotal > 0 ? s.slotsBusy / s.slotsTotal : 0;
   const fresh = { at: s.at, costFinished: s.costFinished, jobsFinished: s.jobsFinished };
@@ -130,7 +140,7 @@ function learnWorker(
   };
   const jobs = s.jobsFinished - window.jobsFinished;
   const span = s.at - window.at;
-  if (jobs < MIN_JOBS_PER_SAMPLE && span < MAX_WINDOW_MS)
+  if (jobs < tuning.sampleJobs && span < tuning.sampleWindow)
     return { ...fresh, window, capacity: before.capacity };
   const rate = ((s.costFinished - window.costFinished) * 1000) / span;
   const meanUse = window.useSum / window.useCount;
@@ -138,10 +148,11 @@ function learnWorker(
     rate,
     meanUse,
     s.lanes.some((l) => (backlogByLane[l] ?? 0) > 0),
+    tuning.minUse,
   );
   if (sample === null) return { ...fresh, window: newWindow, capacity: before.capacity };
   const capacity =
-    before.capacity === null ? sample : before.capacity + CAPACITY_SMOOTHING * (sample - before.capacity);
+    before.capacity === null ? sample : before.capacity + tuning.smoothing * (sample - before.capacity);
   return { ...fresh, window: newWindow, capacity };
 }
 
@@ -150,10 +161,10 @@ function learnWorker(
  * say; otherwise scale the finished rate by how busy it was. An idle worker that finished nothing
  * says nothing about its capacity.
  */
-function capacitySample(rate: number, meanUse: number, waiting: boolean): number | null {
+function capacitySample(rate: number, meanUse: number, waiting: boolean, minUse: number): number | null {
   if (meanUse <= 0 && rate <= 0) return null;
   if (waiting || meanUse >= 1) return rate;
-  if (meanUse >= MIN_USE_TO_LEARN) return rate / meanUse;
+  if (meanUse >= minUse) return rate / meanUse;
   return null;
 }
 

@@ -38,5 +38,10 @@ export interface ControlLaw<M = unknown> {
   step(input: LaneLawInput, prev: M | null, policy: Policy): LawOutput<M>;
 }
 
-/** Never admit less than this share of capacity for congestion alone: the queue drains anyway. */
-export const MIN_FACTOR = 0.1;
+/**
+ * The queue headroom a law acts on: an empty queue counts fully (1), a long one only up to
+ * `control.drainLimit` past its target, so a backlog cannot push admission far below capacity.
+ */
+export function boundedHeadroom(headroom: number, policy: Policy): number {
+  return Math.max(-policy.control.drainLimit, Math.min(1, headroom));
+}

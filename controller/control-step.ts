@@ -3,7 +3,7 @@ import type { ActivePolicy } from '../common/policy/schema.ts';
 import { type CapacityEstimate, type CapacityMemory, estimateCapacity, lendUnusedShare } from './capacity.ts';
 import { type Decision, decide, type LaneBudget, signupFactor } from './decision.ts';
 import { type DemandMemory, estimateDemand, type TrafficRates } from './demand.ts';
-import { expectedWaits } from './expected-wait.ts';
+import { expectedWaits, serviceTimeMs } from './expected-wait.ts';
 import { lawFor } from './law-registry.ts';
 import { type ControlInputs, type Dependency, laneTier, type Saturation } from './observation.ts';
 import { dependencySaturations } from './saturation.ts';
@@ -54,11 +54,12 @@ export interface ControlStepResult {
 }
 
 /**
- * Target wait of a tier: a quarter of its syncWait, so that losing half the capacity doubles the
- * wait and still leaves synchronous requests answered in time.
+ * Target wait of a tier: a fraction of its syncWait (policy `control.targetWait`, a quarter by
+ * default, so that losing half the capacity doubles the wait and still leaves synchronous
+ * requests answered in time).
  */
-export function targetWaitMs(syncWaitMs: number): number {
-  return syncWaitMs / 4;
+export function targetWaitMs(syncWaitMs: number, fraction: number): number {
+  return syncWaitMs * fraction;
 }
 
 /**
@@ -94,10 +95,12 @@ export function controlStep(
     maxAgeMs: maxAge,
     laneShares: shares,
     backlogByLane,
+    tuning: policy.control.capacity,
   });
-  const demand = estimateDemand(gateways, prev?.demand ?? null, now, maxAge);
+  const demand = estimateDemand(gateways, prev?.demand ?? null, now, maxAge, policy.control.demandSmoothing);
   const traffic = demand.rates;
   const jobCost = cap.estimate.jobCost;
+  const serviceMs = serviceTimeMs(jobCost, cap.estimate.total, cap.estimate.slots);
 
   const laneDemand: Record<string, number | null> = {};
   for (const l of lanes) {
@@ -133,7 +136,9 @@ export function controlStep(
       arrivals[t] = traffic.admitted[key] ?? 0;
       demandByTier[t] = traffic.offered[key] ?? 0;
     }
-    const waits = cap.estimate.known ? expectedWaits(tiers, backlog, arrivals, capacity) : null;
+    const waits = cap.estimate.known
+      ? expectedWaits(tiers, backlog, arrivals, capacity, { offered: demandByTier, serviceMs })
+      : null;
     backlogCost[lane] = Object.values(backlog).reduce((a, b) => a + b, 0);
 
     let headroom = 1;
@@ -157,7 +162,7 @@ export function controlStep(
       const active = demandByTier[t] > 0 || backlog[t] > 0;
       if (!active) continue;
       worstWaitRatio = Math.max(worstWaitRatio ?? 0, w / tp.maxWait);
-      headroom = Math.min(headroom, 1 - w / targetWaitMs(tp.syncWait));
+      headroom = Math.min(headroom, 1 - w / targetWaitMs(tp.syncWait, policy.control.targetWait));
       if (w > tp.syncWait) congested = true;
     }
 

@@ -29,14 +29,18 @@ export interface DemandMemory {
   rates: TrafficRates | null;
 }
 
-/** Demand moves fast in a spike; half of each new interval's measurement is enough to follow it. */
-const DEMAND_SMOOTHING = 0.5;
+/**
+ * Demand moves fast in a spike; by default half of each new interval's measurement is enough to
+ * follow it (policy `control.demandSmoothing`).
+ */
+const DEFAULT_DEMAND_SMOOTHING = 0.5;
 
 export function estimateDemand(
   signals: GatewaySignal[],
   prev: DemandMemory | null,
   now: number,
   maxAgeMs: number,
+  smoothing = DEFAULT_DEMAND_SMOOTHING,
 ): { rates: TrafficRates; memory: DemandMemory } {
   const gateways: Record<string, GatewayMemory> = {};
   const sample: TrafficRates = { offered: {}, admitted: {}, shed: {}, signups: 0, known: false };
@@ -52,7 +56,7 @@ export function estimateDemand(
     addAll(sample.shed, mem.rates.shed);
     sample.signups += mem.rates.signups;
   }
-  const rates = smooth(prev?.rates ?? null, sample);
+  const rates = smooth(prev?.rates ?? null, sample, smoothing);
   return { rates, memory: { gateways, rates } };
 }
 
@@ -93,12 +97,12 @@ function addGrowth(
   for (const [k, v] of Object.entries(now)) into[k] = (into[k] ?? 0) + growth(v, before[k]) / dt;
 }
 
-function smooth(prev: TrafficRates | null, sample: TrafficRates): TrafficRates {
+function smooth(prev: TrafficRates | null, sample: TrafficRates, k: number): TrafficRates {
   if (!prev?.known || !sample.known) return sample;
   const mix = (a: Record<string, number>, b: Record<string, number>) => {
     const out: Record<string, number> = {};
-    for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) {
-      out[k] = (a[k] ?? 0) + DEMAND_SMOOTHING * ((b[k] ?? 0) - (a[k] ?? 0));
+    for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) {
+      out[key] = (a[key] ?? 0) + k * ((b[key] ?? 0) - (a[key] ?? 0));
     }
     return out;
   };
@@ -106,7 +110,7 @@ function smooth(prev: TrafficRates | null, sample: TrafficRates): TrafficRates {
     offered: mix(prev.offered, sample.offered),
     admitted: mix(prev.admitted, sample.admitted),
     shed: mix(prev.shed, sample.shed),
-    signups: prev.signups + DEMAND_SMOOTHING * (sample.signups - prev.signups),
+    signups: prev.signups + k * (sample.signups - prev.signups),
     known: true,
   };
 }

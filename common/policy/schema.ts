@@ -108,19 +108,71 @@ export const SaturationTargets = z
   })
   .strict();
 
+export const CapacityLearning = z
+  .object({
+    smoothing: Fraction.default(0.6).describe(
+      "How far one new sample moves a worker's learned capacity (1 = trust the last sample only)",
+    ),
+    sampleJobs: z
+      .number()
+      .int()
+      .min(1)
+      .default(3)
+      .describe('Finished jobs a capacity sample spans at least (or sampleWindow, whichever comes first)'),
+    sampleWindow: Duration.prefault('10s').describe(
+      'Longest a capacity sample waits for sampleJobs finished jobs before it is taken anyway',
+    ),
+    minUse: Fraction.default(0.1).describe(
+      'Slot use below which a lightly loaded worker teaches nothing about its capacity',
+    ),
+    workerLateIntervals: z
+      .number()
+      .min(1)
+      .default(1.5)
+      .describe('A worker silent for this many control intervals (at least 1 s each) counts for no capacity'),
+  })
+  .strict();
+
 export const ControlPolicy = z
   .object({
     law: z.enum(['aimd', 'gradient']).default('aimd'),
     interval: Duration.prefault('1s'),
     ttl: Duration.prefault('10s').describe('Gateways fall back to static limits when the state is older'),
+    targetWait: z
+      .number()
+      .gt(0)
+      .max(1)
+      .default(0.25)
+      .describe(
+        "Queue wait the laws aim at, as a fraction of each tier's syncWait (0.25: losing half the capacity still answers sync requests)",
+      ),
+    minFactor: z
+      .number()
+      .gt(0)
+      .max(1)
+      .default(0.1)
+      .describe('Least share of capacity admitted for queue congestion alone (the queue drains anyway)'),
+    drainLimit: Fraction.default(0.5).describe(
+      'Largest queue overshoot the laws act on, in target waits past the target: caps how far a long queue cuts admission below capacity',
+    ),
+    demandSmoothing: Fraction.default(0.5).describe(
+      "How far one interval's measured demand moves the controller's estimate",
+    ),
+    capacity: CapacityLearning.prefault({}).describe('How capacity is learned from what workers finish'),
     aimd: z
       .object({ increase: z.number().positive().default(0.1), decrease: z.number().gt(0).lt(1).default(0.7) })
       .strict()
       .default({ increase: 0.1, decrease: 0.7 }),
     gradient: z
-      .object({ gain: z.number().positive().default(0.5), smoothing: Fraction.default(0.2) })
+      .object({
+        gain: z.number().positive().default(0.5),
+        smoothing: Fraction.default(0.2),
+        queueAuthority: Fraction.default(0.2).describe(
+          'Most a queue correction moves admission away from capacity (the queue is a buffer, not a goal)',
+        ),
+      })
       .strict()
-      .default({ gain: 0.5, smoothing: 0.2 }),
+      .prefault({}),
   })
   .strict();
 

@@ -1,5 +1,5 @@
 import type { ControlLaw } from '../control-law.ts';
-import { MIN_FACTOR } from '../control-law.ts';
+import { boundedHeadroom } from '../control-law.ts';
 
 export interface AimdMemory {
   /** The AIMD window: 1 when nothing is congested, cut multiplicatively on congestion. */
@@ -9,7 +9,7 @@ export interface AimdMemory {
 /**
  * Additive increase, multiplicative decrease on expected wait. The factor is the window times a
  * queue term that fills an empty queue towards each tier's target wait (at most `increase` above
- * capacity) and drains a long one (at most half of `increase` below). Congestion — an admitted
+ * capacity) and drains a long one (at most `drainLimit` × `increase` below). Congestion — an admitted
  * tier past its syncWait while its backlog still grows, or a saturated dependency — cuts the
  * window by `decrease`; each quiet interval gives back `increase`.
  */
@@ -17,19 +17,20 @@ export const aimdLaw: ControlLaw<AimdMemory> = {
   name: 'aimd',
   step(input, prev, policy) {
     const { increase, decrease } = policy.control.aimd;
+    const { minFactor } = policy.control;
     const previous = prev?.window ?? 1;
     const queueCongested = input.congested && input.backlogSlope >= 0;
     const overloaded = input.pressure > 1;
     const window =
       queueCongested || overloaded
-        ? Math.max(MIN_FACTOR, previous * decrease)
+        ? Math.max(minFactor, previous * decrease)
         : Math.min(1, previous + increase);
-    const queueTerm = 1 + increase * Math.max(-0.5, Math.min(1, input.headroom));
+    const queueTerm = 1 + increase * boundedHeadroom(input.headroom, policy);
     const reason = overloaded
       ? `dependency at ${input.pressure.toFixed(2)}× target: window ×${decrease}`
       : queueCongested
         ? `wait past syncWait and growing: window ×${decrease}`
         : `window ${window.toFixed(2)}, queue headroom ${input.headroom.toFixed(2)}`;
-    return { factor: Math.max(MIN_FACTOR, window * queueTerm), memory: { window }, reason };
+    return { factor: Math.max(minFactor, window * queueTerm), memory: { window }, reason };
   },
 };

@@ -1,12 +1,9 @@
 import type { ControlLaw } from '../control-law.ts';
-import { MIN_FACTOR } from '../control-law.ts';
+import { boundedHeadroom } from '../control-law.ts';
 
 export interface GradientMemory {
   factor: number;
 }
-
-/** The most a queue correction moves admission away from capacity: the queue is a buffer, not a goal. */
-const QUEUE_AUTHORITY = 0.2;
 
 /**
  * Gradient law (Gradient2-like, PD on the queue): the target factor rises with queue headroom and
@@ -17,14 +14,15 @@ const QUEUE_AUTHORITY = 0.2;
 export const gradientLaw: ControlLaw<GradientMemory> = {
   name: 'gradient',
   step(input, prev, policy) {
-    const { gain, smoothing } = policy.control.gradient;
+    // queueAuthority: the most a queue correction moves admission away from capacity.
+    const { gain, smoothing, queueAuthority } = policy.control.gradient;
     const previous = prev?.factor ?? 1;
-    const headroom = Math.max(-0.5, Math.min(1, input.headroom));
+    const headroom = boundedHeadroom(input.headroom, policy);
     const slope = Math.max(-1, Math.min(1, input.backlogSlope));
-    let target = 1 + QUEUE_AUTHORITY * gain * headroom - QUEUE_AUTHORITY * gain * slope;
-    if (input.congested) target = Math.min(target, 1 - QUEUE_AUTHORITY * gain);
+    let target = 1 + queueAuthority * gain * headroom - queueAuthority * gain * slope;
+    if (input.congested) target = Math.min(target, 1 - queueAuthority * gain);
     if (input.pressure > 1) target /= input.pressure;
-    const factor = Math.max(MIN_FACTOR, previous + smoothing * (target - previous));
+    const factor = Math.max(policy.control.minFactor, previous + smoothing * (target - previous));
     const reason =
       input.pressure > 1
         ? `dependency at ${input.pressure.toFixed(2)}× target: target ÷${input.pressure.toFixed(2)}`

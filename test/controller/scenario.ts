@@ -50,7 +50,19 @@ export function testPolicy(law: 'aimd' | 'gradient', extra: Partial<PolicyInput>
 export const TIERS = ['pro', 'plus', 'free'];
 export const LANES = { chat: 0.7, api: 0.3 };
 
-export function plantWith(workers: number, capacityEach: number): SimulatedPlant {
+/** Share of requests that are edits (cost 2) in every tier of the plant. */
+export const EDIT_SHARE = 0.2;
+
+/**
+ * A plant shaped by the test policy: generations cost 1 and edits 2 (a fifth of requests), a
+ * brownout with fewer passes is cheaper on the GPU, jobs expire past their tier's maxWait.
+ */
+export function plantWith(
+  workers: number,
+  capacityEach: number,
+  active = testPolicy('aimd'),
+): SimulatedPlant {
+  const { policy } = active;
   return new SimulatedPlant({
     lanes: LANES,
     tiers: TIERS,
@@ -60,6 +72,10 @@ export function plantWith(workers: number, capacityEach: number): SimulatedPlant
       capacity: capacityEach,
       slots: 8,
     })),
+    costs: { generate: policy.operations.generate.cost, edit: policy.operations.edit.cost },
+    editShare: Object.fromEntries(TIERS.map((t) => [t, EDIT_SHARE])),
+    passes: policy.models.available[0].passes,
+    maxWaitMs: Object.fromEntries(TIERS.map((t) => [t, policy.tiers[t].maxWait])),
   });
 }
 
@@ -76,7 +92,15 @@ export interface IntervalRecord {
   /** Per tier over the interval, cost units per second. */
   offered: Record<string, number>;
   admitted: Record<string, number>;
+  /** Per tier over the interval, cost units that expired in the queue. */
+  expired: Record<string, number>;
+  /** Cost units per second the plant finished. */
   served: number;
+  /** GPU work the live workers could do and did over the interval. */
+  gpuOffered: number;
+  gpuUsed: number;
+  /** Longest wait of any job served so far, per tier (ms). */
+  maxServedWaitMs: Record<string, number>;
   capacity: number;
 }
 
@@ -98,6 +122,7 @@ export class Loop {
     const ms = this.active.policy.control.interval;
     for (let i = 0; i < intervals; i++) {
       const before = structuredClone(this.plant.totals);
+      const gpu = { ...this.plant.gpu };
       const capacity = this.plant.capacity();
       this.plant.advance(ms);
       const out = controlStep(this.plant.inputs(), this.memory, this.active, {
@@ -108,14 +133,29 @@ export class Loop {
       this.plant.apply(out.state);
       const offered: Record<string, number> = {};
       const admitted: Record<string, number> = {};
+      const expired: Record<string, number> = {};
+      const maxServedWaitMs: Record<string, number> = {};
       let served = 0;
       for (const [k, t] of Object.entries(this.plant.totals)) {
         const tier = k.split('/')[1];
         offered[tier] = (offered[tier] ?? 0) + ((t.offered - before[k].offered) * 1000) / ms;
         admitted[tier] = (admitted[tier] ?? 0) + ((t.admitted - before[k].admitted) * 1000) / ms;
+        expired[tier] = (expired[tier] ?? 0) + (t.expired - before[k].expired);
+        maxServedWaitMs[tier] = Math.max(maxServedWaitMs[tier] ?? 0, t.maxServedWaitMs);
         served += ((t.served - before[k].served) * 1000) / ms;
       }
-      this.history.push({ state: out.state, view: out.view, offered, admitted, served, capacity });
+      this.history.push({
+        state: out.state,
+        view: out.view,
+        offered,
+        admitted,
+        expired,
+        served,
+        gpuOffered: this.plant.gpu.offered - gpu.offered,
+        gpuUsed: this.plant.gpu.used - gpu.used,
+        maxServedWaitMs,
+        capacity,
+      });
     }
     return this;
   }
