@@ -49,7 +49,6 @@ export async function startEmbeddedStack(options: EmbeddedOptions = {}): Promise
   const infra = createMemoryInfra(new DirBlobStore(join(config.SPILLWAY_DATA_DIR, 'blobs')));
   const closers: Closer[] = [policy, infra];
   try {
-    const lanes = Object.keys(policy.current().policy.lanes);
     const { startInference } = await import('../../inference/service.ts');
     closers.push(
       await startInference({
@@ -58,7 +57,7 @@ export async function startEmbeddedStack(options: EmbeddedOptions = {}): Promise
         log,
         workerId: workerId(config, 'worker'),
         slots: config.SPILLWAY_WORKER_SLOTS,
-        lanes,
+        lanes: config.SPILLWAY_LANES?.split(','),
       }),
     );
     const statusRoutes = await startControlPlane(config, infra, policy, log, closers);
@@ -128,7 +127,8 @@ async function startRole(
   const { infra, policy, log } = deps;
   if (role === 'inference') {
     const { startInference } = await import('../../inference/service.ts');
-    const lanes = config.SPILLWAY_LANES?.split(',') ?? Object.keys(policy.current().policy.lanes);
+    // No list: the worker serves every lane of the policy and follows lane changes.
+    const lanes = config.SPILLWAY_LANES?.split(',');
     const slots = config.SPILLWAY_WORKER_SLOTS;
     closers.push(
       await startInference({ infra, policy, log, workerId: workerId(config, 'worker'), slots, lanes }),
