@@ -73,7 +73,14 @@ export const ClientBehaviour = z
     /** Hints above this are ignored (the SDK ignores retry-after over 60 s). */
     maxRetryAfter: Duration.prefault('60s'),
     pollInterval: Duration.prefault('500ms').describe('Async clients poll their job this often'),
-    connections: z.number().int().min(1).default(512).describe('HTTP connections the runner opens'),
+    connections: z
+      .number()
+      .int()
+      .min(0)
+      .default(0)
+      .describe(
+        'HTTP connections the runner may open (0 = one per request in flight, as open-model clients do)',
+      ),
   })
   .strict();
 export type ClientBehaviour = z.infer<typeof ClientBehaviour>;

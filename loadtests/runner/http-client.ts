@@ -58,7 +58,13 @@ export class ImagesClient {
     connections: number,
     private readonly editImage: Uint8Array,
   ) {
-    this.pool = new Pool(baseUrl, { connections, pipelining: 1, keepAliveTimeout: 30_000 });
+    // Sync requests hold their connection until the image is done: a capped pool would queue
+    // refusals behind them and time the queue, not the gateway.
+    this.pool = new Pool(baseUrl, {
+      connections: connections > 0 ? connections : null,
+      pipelining: 1,
+      keepAliveTimeout: 30_000,
+    });
   }
 
   async attempt(req: AttemptRequest): Promise<AttemptOutcome> {
