@@ -23,6 +23,8 @@ export interface LoadtestOptions extends CampaignOverrides {
   accountsFile?: string;
   policyDir?: string;
   baselines?: boolean;
+  /** Admission modes to run (default: on, plus off and static with --baselines). */
+  modes?: ControllerMode[];
   outDir?: string;
   /** Requests per second one `rateUnit: capacity` unit stands for; probed when absent. */
   capacity?: number;
@@ -119,7 +121,7 @@ export async function runLoadtest(o: LoadtestOptions): Promise<LoadtestOutcome> 
     const keys = planAccounts(peakRates(c, unit), policy.policy, runId);
     const accountsFile = join(work, 'accounts.yaml');
     await writeAccountsFile(accountsFile, keys);
-    const modes: ControllerMode[] = o.baselines ? ['on', 'off', 'static'] : ['on'];
+    const modes: ControllerMode[] = o.modes ?? (o.baselines ? ['on', 'off', 'static'] : ['on']);
     for (const controller of modes) {
       const target = await startEmbeddedTarget({ ...stackEnv, controller, accountsFile });
       try {
