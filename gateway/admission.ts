@@ -85,8 +85,8 @@ export function decideAdmission(input: AdmissionInput): AdmissionDecision {
   const t = input.tier;
   if (!t)
     return refuse('unknown_tier', 503, 'tier_unavailable', 'No capacity is configured for your plan.', null);
-  const hint = (ms: number) => jitteredHintMs(ms, input.random);
-  const shedHint = hint(SHED_HINT_BASE_MS * (1 + t.brownout.level));
+  const r = input.random;
+  const shedHint = jitteredHintMs(SHED_HINT_BASE_MS * (1 + t.brownout.level), r);
 
   if (input.limits && !input.limits.account.ok) {
     return refuse(
@@ -94,7 +94,7 @@ export function decideAdmission(input: AdmissionInput): AdmissionDecision {
       429,
       'rate_limit_exceeded',
       'Rate limit reached for requests on your account. Please retry later.',
-      hint(input.limits.account.waitMs),
+      jitteredHintMs(input.limits.account.waitMs, r),
     );
   }
   if (t.mode === 'shed') {
@@ -112,7 +112,7 @@ export function decideAdmission(input: AdmissionInput): AdmissionDecision {
       429,
       'capacity_exceeded',
       'The queue for your plan is too long. Please retry later.',
-      hint(t.expectedWaitMs - t.maxWaitMs),
+      jitteredHintMs(t.expectedWaitMs - t.maxWaitMs, r),
     );
   }
   if (input.operation === 'edit' && !t.edits) {
@@ -140,7 +140,7 @@ export function decideAdmission(input: AdmissionInput): AdmissionDecision {
       429,
       'sync_unavailable',
       'Synchronous requests are paused under the current load; send `Prefer: respond-async` to queue the job.',
-      hint(Math.max(SHED_HINT_BASE_MS, t.expectedWaitMs)),
+      jitteredHintMs(Math.max(SHED_HINT_BASE_MS, t.expectedWaitMs), r),
     );
   }
   const tokens = input.retry ? input.cost * RETRY_TOKEN_FACTOR : input.cost;
@@ -152,7 +152,7 @@ export function decideAdmission(input: AdmissionInput): AdmissionDecision {
       429,
       'capacity_exceeded',
       'The service is at capacity for your plan. Please retry later.',
-      hint(global.waitMs),
+      jitteredHintMs(global.waitMs, r),
     );
   }
   const respond = asyncOnly || !input.holdsConnection ? 'async' : 'sync';

@@ -72,18 +72,10 @@ export function errorResponse(err: ApiError): Response {
 }
 
 /**
- * The same answer without building an Error (no stack capture): for refusals on the shed path,
- * which must stay cheap when most requests are refused.
+ * The error envelope of a refusal, serialised without building an Error (no stack capture): for
+ * refusals on the shed path, which must stay cheap when most requests are refused.
  */
-export function refusalResponse(
-  status: number,
-  code: string,
-  message: string,
-  headers: Record<string, string>,
-): Response {
+export function refusalBody(status: number, code: string, message: string): string {
   const type = TYPE_BY_STATUS[status] ?? 'server_error';
-  return new Response(JSON.stringify({ error: { message, type, param: null, code } }), {
-    status,
-    headers: { 'content-type': 'application/json', ...headers },
-  });
+  return JSON.stringify({ error: { message, type, param: null, code } });
 }

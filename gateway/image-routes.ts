@@ -1,7 +1,7 @@
 import type { Context, Hono } from 'hono';
 import { type Account, isTerminal, type JobRecord } from '../common/contracts/index.ts';
 import { type AdmissionDecision, type AdmissionInput, decideAdmission } from './admission.ts';
-import { ApiError, refusalResponse } from './api-error.ts';
+import { ApiError, refusalBody } from './api-error.ts';
 import { accountTag } from './api-keys.ts';
 import { readEditForm, type UploadedImage } from './edit-form.ts';
 import { enqueueJob } from './enqueue.ts';
@@ -24,7 +24,7 @@ import {
 } from './retry-hints.ts';
 import { rolloutAllows } from '../common/policy/rollout.ts';
 import { sseResponse } from './sse.ts';
-import { requestTrace } from './request-trace.ts';
+import { requestTrace, tracedJson } from './request-trace.ts';
 
 const MAX_IDEMPOTENCY_KEY = 255;
 
@@ -185,18 +185,20 @@ async function submit(g: GatewayContext, c: Context, s: Submission): Promise<Res
       outcome: 'admitted',
       reason: created ? 'new' : 'repeat',
     });
-    g.log.debug(
-      {
-        jobId: record.id,
-        account: accountTag(account.id),
-        lane: account.lane,
-        tier: account.tier,
-        traceId: requestTrace(c).traceId,
-        respond: decision.respond,
-        brownout: decision.brownout?.level ?? 0,
-      },
-      'admitted',
-    );
+    // The fields (a hash among them) are built only when the line is written.
+    if (g.log.isLevelEnabled('debug'))
+      g.log.debug(
+        {
+          jobId: record.id,
+          account: accountTag(account.id),
+          lane: account.lane,
+          tier: account.tier,
+          traceId: requestTrace(c).traceId,
+          respond: decision.respond,
+          brownout: decision.brownout?.level ?? 0,
+        },
+        'admitted',
+      );
     const how = resolved.stream && decision.respond === 'sync' ? 'stream' : decision.respond;
     return answer(g, c, record, prefer, how, rateLimitHeaders(accountLimit.view), release);
   } catch (err) {
@@ -236,7 +238,7 @@ function refusal(
       'refused',
     ),
   );
-  return refusalResponse(d.status, d.code, d.message, headers);
+  return tracedJson(c, refusalBody(d.status, d.code, d.message), d.status, headers);
 }
 
 type Answer = 'sync' | 'async' | 'stream';
@@ -283,7 +285,7 @@ async function finalAnswer(
 
 async function accepted(g: GatewayContext, c: Context, record: JobRecord, headers: Record<string, string>) {
   const view = await jobView(record, null, null, resultContext(g, c, Date.now()));
-  return c.json(view, 202, {
+  return tracedJson(c, JSON.stringify(view), 202, {
     ...headers,
     location: `/v1/images/jobs/${record.id}`,
     'preference-applied': 'respond-async',
