@@ -52,8 +52,10 @@ describe('launch day against the embedded stack', () => {
     );
     const simOffered = Object.values(sim.tiers).reduce((s, t) => s + t.offered, 0);
     const simCompleted = Object.values(sim.tiers).reduce((s, t) => s + t.completed, 0);
-    expect(real.offered / simOffered).toBeGreaterThan(0.9);
-    expect(real.offered / simOffered).toBeLessThan(1.1);
+    // Offered counts differ by Poisson noise (the real run draws arrivals, the simulator integrates
+    // rates); what must agree is what the system made of them.
+    expect(real.offered / simOffered).toBeGreaterThan(0.8);
+    expect(real.offered / simOffered).toBeLessThan(1.2);
     const ratio = real.completed / real.offered / (simCompleted / simOffered);
     expect(ratio).toBeGreaterThan(0.9);
     expect(ratio).toBeLessThan(1.1);
