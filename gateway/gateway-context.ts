@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { Context } from 'hono';
 import type { Account } from '../common/contracts/index.ts';
 import type { Infra } from '../common/infra.ts';
@@ -101,6 +102,11 @@ export function resultContext(g: GatewayContext, c: Context, now: number): Resul
     urlTtlMs: g.policy().policy.limits.urlTtl,
     now,
   };
+}
+
+/** The node request under @hono/node-server (its public `env.incoming`); undefined under app.fetch. */
+export function nodeIncoming(c: Context): IncomingMessage | undefined {
+  return (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
 }
 
 /** The peer address from the node server's socket, when there is one (not under app.fetch in tests). */

@@ -5,7 +5,7 @@ import { ApiError, refusalBody } from './api-error.ts';
 import { accountTag } from './api-keys.ts';
 import { readEditForm, type UploadedImage } from './edit-form.ts';
 import { enqueueJob } from './enqueue.ts';
-import { authenticate, type GatewayContext, resultContext } from './gateway-context.ts';
+import { authenticate, type GatewayContext, nodeIncoming, resultContext } from './gateway-context.ts';
 import { admissionSeconds, admissionTotal, firstPartialSeconds, heldConnections } from './gateway-metrics.ts';
 import { type ResolvedImageRequest, resolveImageRequest } from './image-request.ts';
 import { blobBase64, imagesResponse, terminalError } from './image-results.ts';
@@ -39,7 +39,7 @@ export function imageRoutes(app: Hono, g: GatewayContext): void {
   app.post('/v1/images/generations', async (c) => {
     const account = await authenticate(g, c);
     const policy = g.policy().policy;
-    const body = await readJsonBody(c.req.raw, policy.limits.maxBodyBytes);
+    const body = await readJsonBody(c.req.raw, policy.limits.maxBodyBytes, nodeIncoming(c));
     const parsed = ImageGenerationRequest.safeParse(body);
     if (!parsed.success) throw zodToApiError(parsed.error, body);
     const resolved = resolveImageRequest(parsed.data, 'generate', policy);

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import { ApiError } from './api-error.ts';
 
 const UTF8 = new TextDecoder();
@@ -12,11 +13,27 @@ function tooLarge(maxBytes: number): ApiError {
  * Reads the body up to `maxBytes`, refusing early on a declared Content-Length and stopping the
  * read as soon as a chunked body passes the bound, so an oversize upload costs no more than the bound.
  */
-export async function readLimitedBody(req: Request, maxBytes: number): Promise<Uint8Array> {
+export async function readLimitedBody(
+  req: Request,
+  maxBytes: number,
+  incoming?: IncomingMessage,
+): Promise<Uint8Array> {
   const declared = req.headers.get('content-length');
   if (declared !== null && Number(declared) > maxBytes) throw tooLarge(maxBytes);
-  if (declared !== null) return readDeclaredBody(req, maxBytes);
+  if (declared !== null)
+    return (incoming && arrivedBody(incoming, Number(declared))) ?? readDeclaredBody(req, maxBytes);
   return readChunkedBody(req, maxBytes);
+}
+
+/**
+ * The whole body when the HTTP parser already holds it (a small request arrives in one packet
+ * with its headers): taken from the node request's buffer at once, with no listener, promise or
+ * event-loop turn. Null when any of it is still on the way or something read it already.
+ */
+function arrivedBody(incoming: IncomingMessage, declared: number): Uint8Array | null {
+  if (!incoming.complete || incoming.readableDidRead || incoming.readableFlowing !== null) return null;
+  if (declared === 0 || incoming.readableLength !== declared) return null;
+  return incoming.read() as Buffer;
 }
 
 /**
@@ -56,14 +73,18 @@ async function readChunkedBody(req: Request, maxBytes: number): Promise<Uint8Arr
   return out;
 }
 
-export async function readJsonBody(req: Request, maxBytes: number): Promise<unknown> {
+export async function readJsonBody(
+  req: Request,
+  maxBytes: number,
+  incoming?: IncomingMessage,
+): Promise<unknown> {
   const type = req.headers.get('content-type') ?? '';
   if (!type.includes('application/json')) {
     throw new ApiError(415, 'unsupported_media_type', 'Content-Type must be application/json.', null, {
       'x-should-retry': 'false',
     });
   }
-  const bytes = await readLimitedBody(req, maxBytes);
+  const bytes = await readLimitedBody(req, maxBytes, incoming);
   try {
     return JSON.parse(UTF8.decode(bytes));
   } catch {

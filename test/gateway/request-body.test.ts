@@ -4,6 +4,7 @@ import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiError } from '../../gateway/api-error.ts';
+import { nodeIncoming } from '../../gateway/gateway-context.ts';
 import { readJsonBody, readLimitedBody } from '../../gateway/request-body.ts';
 
 const MAX = 64;
@@ -13,7 +14,9 @@ function app() {
   const a = new Hono();
   a.post('/read', async (c) => {
     try {
-      const bytes = await readLimitedBody(c.req.raw, MAX);
+      const incoming = c.req.query('incoming') ? nodeIncoming(c) : undefined;
+      if (c.req.query('incoming')) expect(incoming).toBeDefined();
+      const bytes = await readLimitedBody(c.req.raw, MAX, incoming);
       return c.json({ bytes: bytes.byteLength, text: new TextDecoder().decode(bytes) });
     } catch (err) {
       if (err instanceof ApiError) return c.json({ code: err.code }, err.status as 413);
@@ -36,6 +39,8 @@ afterAll(() => new Promise<void>((r) => server.close(() => r())));
 function post(
   chunks: string[],
   chunked: boolean,
+  path = '/read',
+  gapMs = 0,
 ): Promise<{ status: number; body: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
     const total = chunks.reduce((n, c) => n + Buffer.byteLength(c), 0);
@@ -43,7 +48,7 @@ function post(
       {
         host: '127.0.0.1',
         port,
-        path: '/read',
+        path,
         method: 'POST',
         headers: chunked ? { 'transfer-encoding': 'chunked' } : { 'content-length': String(total) },
       },
@@ -56,8 +61,14 @@ function post(
       },
     );
     req.on('error', reject);
-    for (const c of chunks) req.write(c);
-    req.end();
+    const send = async () => {
+      for (const c of chunks) {
+        req.write(c);
+        if (gapMs > 0) await new Promise((r) => setTimeout(r, gapMs));
+      }
+      req.end();
+    };
+    void send();
   });
 }
 
@@ -65,6 +76,23 @@ describe('request body', () => {
   it('reads a declared body within the bound whole, over the node adapter', async () => {
     const r = await post(['{"a":', '"é"}'], false);
     expect(r).toEqual({ status: 200, body: { bytes: 10, text: '{"a":"é"}' } });
+  });
+
+  it('takes a body the node parser already holds from its buffer, and waits for one still arriving', async () => {
+    expect(await post(['{"a":', '"é"}'], false, '/read?incoming=1')).toEqual({
+      status: 200,
+      body: { bytes: 10, text: '{"a":"é"}' },
+    });
+    // Headers and the first half go out first; the rest 50 ms later, so the body is not complete
+    // when the handler runs.
+    expect(await post(['{"slow":', '"yes"}'], false, '/read?incoming=1', 50)).toEqual({
+      status: 200,
+      body: { bytes: 14, text: '{"slow":"yes"}' },
+    });
+    expect(await post(['ab', 'cd'], true, '/read?incoming=1')).toEqual({
+      status: 200,
+      body: { bytes: 4, text: 'abcd' },
+    });
   });
 
   it('refuses a declared body over the bound before reading it', async () => {
