@@ -1,5 +1,22 @@
-// PLACEHOLDER: `spillway bench` is not built yet; its issue replaces this file.
-export async function run(_args: string[]): Promise<number> {
-  process.stderr.write('spillway bench: not built yet (placeholder)\n');
-  return 1;
+/**
+ * `spillway bench [gateway|inference|goodput|all]`: the benchmarks. Each prints a table of ratios
+ * measured in one run (the machine is shared and noisy, so absolute times mean little);
+ * `all` also writes loadtests/results/bench.json via the load-test aggregator.
+ */
+const SUITES: Record<string, () => Promise<unknown>> = {
+  gateway: async () => (await import('../../gateway/bench.ts')).runGatewayBench(),
+  inference: async () => (await import('../../inference/bench.ts')).runInferenceBench(),
+  goodput: async () => (await import('../../loadtests/bench.ts')).runBenchmarks(['goodput']),
+  all: async () => (await import('../../loadtests/bench.ts')).runBenchmarks([]),
+};
+
+export async function run(args: string[]): Promise<number> {
+  const name = args[0] ?? 'all';
+  const suite = SUITES[name];
+  if (!suite) {
+    process.stderr.write(`spillway bench: unknown suite "${name}" (${Object.keys(SUITES).join(', ')})\n`);
+    return 2;
+  }
+  await suite();
+  return 0;
 }
