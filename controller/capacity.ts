@@ -85,11 +85,12 @@ export function estimateCapacity(
   let costDelta = 0;
   let jobsDelta = 0;
   const tuning = opts.tuning ?? DEFAULT_CAPACITY_TUNING;
+  const saturatedLanes = lanesWithWorkForEverySlot(signals, now, opts.backlogByLane, opts.maxAgeMs);
   for (const s of signals) {
     const age = now - s.at;
     if (age > opts.maxAgeMs) continue;
     const before = prev?.workers[s.id];
-    const learned = learnWorker(s, before, opts.backlogByLane, tuning);
+    const learned = learnWorker(s, before, saturatedLanes, tuning);
     workers[s.id] = learned;
     if (before && s.at > before.at && s.costFinished >= before.costFinished) {
       costDelta += s.costFinished - before.costFinished;
@@ -122,7 +123,7 @@ export function estimateCapacity(
 function learnWorker(
   s: WorkerSignal,
   before: WorkerMemory | undefined,
-  backlogByLane: Record<string, number>,
+  saturatedLanes: Set<string>,
   tuning: CapacityTuning,
 ): WorkerMemory {
   const use = s.slotsTotal > 0 ? s.slotsBusy / s.slotsTotal : 0;
@@ -147,7 +148,7 @@ function learnWorker(
   const sample = capacitySample(
     rate,
     meanUse,
-    s.lanes.some((l) => (backlogByLane[l] ?? 0) > 0),
+    s.lanes.some((l) => saturatedLanes.has(l)),
     tuning.minUse,
   );
   if (sample === null) return { ...fresh, window: newWindow, capacity: before.capacity };
@@ -157,7 +158,31 @@ function learnWorker(
 }
 
 /**
- * With work waiting in its lanes a busy worker is as busy as it can be, whatever its slot samples
+ * Lanes whose backlog (jobs) could fill every slot of the workers serving them. A job or two
+ * waiting is mostly in transit (being enqueued, fetched, or on another worker's partition) and
+ * says nothing about whether this worker could have done more: taking it for saturation made
+ * the controller learn its own admission as capacity, and probe up only a few % per sample.
+ */
+function lanesWithWorkForEverySlot(
+  signals: WorkerSignal[],
+  now: number,
+  backlogByLane: Record<string, number>,
+  maxAgeMs: number,
+): Set<string> {
+  const slots: Record<string, number> = {};
+  for (const s of signals) {
+    if (now - s.at > maxAgeMs) continue;
+    for (const l of s.lanes) slots[l] = (slots[l] ?? 0) + s.slotsTotal;
+  }
+  const out = new Set<string>();
+  for (const [lane, backlog] of Object.entries(backlogByLane)) {
+    if (backlog > 0 && backlog >= (slots[lane] ?? 0)) out.add(lane);
+  }
+  return out;
+}
+
+/**
+ * With work for every slot waiting in its lanes a busy worker is as busy as it can be, whatever its slot samples
  * say; otherwise scale the finished rate by how busy it was. An idle worker that finished nothing
  * says nothing about its capacity.
  */

@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import type { WorkerSignal } from '../../common/contracts/index.ts';
+import { estimateCapacity } from '../../controller/capacity.ts';
+
+const signal = (at: number, costFinished: number, slotsBusy: number): WorkerSignal => ({
+  source: 'worker',
+  id: 'w1',
+  at,
+  lanes: ['chat'],
+  slotsBusy,
+  slotsTotal: 4,
+  passLatencyEwmaMs: 100,
+  passLatencyP95Ms: 100,
+  baselinePassMs: 100,
+  jobsStarted: costFinished,
+  jobsFinished: costFinished,
+  jobsAborted: 0,
+  costFinished,
+  oldestJobAgeMs: 0,
+  blobWriteMs: 1,
+  storeLatencyMs: 1,
+});
+
+/** A worker with 4 slots, half of them busy, finishing 4 cost units per second (8 at full use). */
+function learnedWith(backlogJobs: number): number {
+  const opts = {
+    intervalMs: 1000,
+    maxAgeMs: 5000,
+    laneShares: { chat: 1 },
+    backlogByLane: { chat: backlogJobs },
+  };
+  let mem = estimateCapacity([signal(0, 0, 2)], null, 0, opts).memory;
+  let total = 0;
+  for (let t = 1; t <= 6; t++) {
+    const out = estimateCapacity([signal(t * 1000, t * 4, 2)], mem, t * 1000, opts);
+    mem = out.memory;
+    total = out.estimate.total;
+  }
+  return total;
+}
+
+describe('capacity learning', () => {
+  it('a job or two in transit is not saturation: a half-busy worker is credited with its full capacity', () => {
+    expect(learnedWith(0)).toBeCloseTo(8, 6);
+    expect(learnedWith(1)).toBeCloseTo(8, 6);
+    expect(learnedWith(3)).toBeCloseTo(8, 6);
+  });
+
+  it('with a job waiting for every slot, what it finishes is what it can do, whatever its slot samples', () => {
+    expect(learnedWith(4)).toBeCloseTo(4, 6);
+    expect(learnedWith(50)).toBeCloseTo(4, 6);
+  });
+});
