@@ -15,6 +15,7 @@ const USAGE = `usage: spillway policy <command>
   explain --lane L --tier T --op generate|edit [dir]
                                       the limits, brownout steps and gates that apply
   schema [--out file] [--check]       write (or verify) ${DEFAULT_DIR}/${SCHEMA_FILE_NAME}
+  simulate <campaign> --policy DIR    what-if: the launch simulator driven by that policy
 `;
 
 /** A directory, or one or more files merged in the order given. */
@@ -98,7 +99,19 @@ async function schema(args: string[]): Promise<number> {
   return 0;
 }
 
-const SUBCOMMANDS: Record<string, (args: string[]) => Promise<number>> = { check, diff, explain, schema };
+/** What-if for ops before they ship a policy: the launch simulator run on `--policy DIR`. */
+async function simulate(args: string[]): Promise<number> {
+  const { run } = await import('./simulate.ts');
+  return run(args);
+}
+
+const SUBCOMMANDS: Record<string, (args: string[]) => Promise<number>> = {
+  check,
+  diff,
+  explain,
+  schema,
+  simulate,
+};
 
 export async function run(args: string[]): Promise<number> {
   const [name, ...rest] = args;
