@@ -107,19 +107,27 @@ export class InferenceWorker {
   private busy = 0;
   /** Jobs that gave their slot back and are storing their result. */
   private finishing = 0;
-  private readonly leaseMs: number;
-  private readonly maxAttempts: number;
   private readonly bufferPerTopic: number;
-  private readonly deliveryRetryMs: number;
   private readonly now: () => number;
 
   constructor(private readonly o: WorkerOptions) {
-    this.leaseMs = o.leaseMs ?? 15_000;
-    this.maxAttempts = o.maxAttempts ?? 3;
     this.bufferPerTopic = o.bufferPerTopic ?? Math.max(1, o.slots);
-    this.deliveryRetryMs = o.deliveryRetryMs ?? 30_000;
     this.now = o.now ?? Date.now;
     this.stats = new WorkerStats(o.slots, this.now);
+  }
+
+  // Lease, attempts and delivery retry are policy (`workers:`), read at use so an edit applies to
+  // the next claim; explicit options (tests) win.
+  private get leaseMs(): number {
+    return this.o.leaseMs ?? this.o.policy.current().policy.workers.lease;
+  }
+
+  private get maxAttempts(): number {
+    return this.o.maxAttempts ?? this.o.policy.current().policy.workers.maxAttempts;
+  }
+
+  private get deliveryRetryMs(): number {
+    return this.o.deliveryRetryMs ?? this.o.policy.current().policy.workers.deliveryRetry;
   }
 
   private tiers(): TierWeight[] {

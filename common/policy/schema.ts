@@ -185,6 +185,24 @@ export const SignupPolicy = z
   })
   .strict();
 
+export const WorkerPolicy = z
+  .object({
+    lease: Duration.prefault('15s').describe(
+      "How long a running job stays a dead worker's before another may take it over; renewed every third of it",
+    ),
+    maxAttempts: z
+      .number()
+      .int()
+      .min(1)
+      .max(20)
+      .default(3)
+      .describe('Claims after which a job is dead-lettered'),
+    deliveryRetry: Duration.prefault('30s').describe(
+      'How long a delivery is retried while the store fails before it is released back to the queue',
+    ),
+  })
+  .strict();
+
 export const GatewayLimits = z
   .object({
     maxBodyBytes: z.number().int().positive().default(1_048_576),
@@ -230,6 +248,7 @@ export const PolicyFile = z
     signup: SignupPolicy.optional(),
     fallback: Fallback.optional(),
     limits: GatewayLimits.optional(),
+    workers: WorkerPolicy.optional(),
   })
   .strict();
 export type PolicyFile = z.input<typeof PolicyFile>;
@@ -247,6 +266,7 @@ export const Policy = z
     signup: SignupPolicy.prefault({}),
     fallback: Fallback.default({}),
     limits: GatewayLimits.prefault({}),
+    workers: WorkerPolicy.prefault({}),
   })
   .strict();
 export type Policy = z.infer<typeof Policy>;

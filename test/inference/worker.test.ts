@@ -224,6 +224,29 @@ describe('worker', () => {
     await w.close();
   });
 
+  it('takes its lease from the policy (workers.lease), so ops bound how long a crash delays a job', async () => {
+    const active = await testPolicy();
+    const source = new StaticPolicySource({
+      ...active,
+      policy: { ...active.policy, workers: { ...active.policy.workers, lease: 4321 } },
+    });
+    const infra = createMemoryInfra();
+    const w = worker(infra, counting(models, 200), { policy: source });
+    await w.start();
+    const m = jobMessage({ params: { size: '256x256' } });
+    await enqueue(infra, m);
+    const before = Date.now();
+    await publish(infra, m);
+    const claimed = await until(async () => {
+      const r = await infra.jobs.get(m.id);
+      return r?.state === 'running' ? r : null;
+    });
+    const lease = claimed.leaseUntil - before;
+    expect(lease).toBeGreaterThan(4321 - 500);
+    expect(lease).toBeLessThan(4321 + 1000);
+    await w.close();
+  });
+
   it('renews the lease with the current progress: the recorded pass never goes back', async () => {
     const infra = createMemoryInfra();
     const runner = counting(models, 40);
