@@ -58,7 +58,7 @@ function imageOperation(summary: string, requestContent: Record<string, unknown>
         description: 'The images (JSON), or with `stream: true` an SSE stream of ImageStreamEvent',
         content: {
           'application/json': { schema: { $ref: '#/components/schemas/ImagesResponse' } },
-          'text/event-stream': { schema: { $ref: '#/components/schemas/ImageStreamEvent' } },
+          'text/event-stream': { schema: sseEvent('#/components/schemas/ImageStreamEvent') },
         },
       },
       '202': {
@@ -67,6 +67,23 @@ function imageOperation(summary: string, requestContent: Record<string, unknown>
       },
       ...errors,
     },
+  };
+}
+
+/**
+ * One server-sent event: `event` names it and `data` is a JSON document of the given schema (how
+ * OpenAPI tools such as schemathesis read an SSE response, event by event).
+ */
+function sseEvent(dataRef: string): Record<string, unknown> {
+  return {
+    type: 'object',
+    properties: {
+      event: { type: 'string' },
+      id: { type: 'string' },
+      retry: { type: 'integer' },
+      data: { type: 'string', contentMediaType: 'application/json', contentSchema: { $ref: dataRef } },
+    },
+    required: ['data'],
   };
 }
 
