@@ -3,6 +3,7 @@ import type { Campaign, Fault } from '../campaign-schema.ts';
 import { arrivals, stageAt } from './arrivals.ts';
 import { keyPicker } from './accounts.ts';
 import type { ImagesClient } from './http-client.ts';
+import { type MetricsSample, MetricsSampler } from './metrics-sampler.ts';
 import { progressLine } from './progress-line.ts';
 import { seededRandom } from './random.ts';
 import { type Counts, type Percentiles, Recorder, type SecondBucket } from './recorder.ts';
@@ -26,6 +27,14 @@ export interface RunResult {
   shedCodes: Record<string, Record<string, number>>;
   status: StatusSample[];
   statusAvailable: boolean;
+  /** The target's /metrics several times a second: slots busy, event-loop lag, CPU. */
+  metrics: MetricsSample[];
+  /** Worker slots of the target ("GPUs"), when known: the denominator of GPU utilisation. */
+  slots: number | null;
+  /** How each request ended, by lane/tier and cause. */
+  endings: Record<string, Record<string, number>>;
+  /** CPU the load generator itself used during the run (ms): is it the bottleneck? */
+  generatorCpuMs: number;
   faults: { at: number; kind: string; applied: boolean; note: string }[];
   /** Worst delay between an arrival's scheduled time and its dispatch: the generator's own health. */
   senderLagMs: number;
@@ -40,6 +49,8 @@ export interface RunOptions {
   unit: number;
   progress?: (line: string) => void;
 }
+
+const cpuMs = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1000;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -90,6 +101,9 @@ export async function runCampaign(o: RunOptions): Promise<RunResult> {
   const startedAt = new Date().toISOString();
   const sampler = new StatusSampler(o.target.statusUrls, t0);
   sampler.start();
+  const metrics = new MetricsSampler(`${o.target.url}/metrics`, t0);
+  metrics.start();
+  const cpu0 = process.cpuUsage();
   const faults: RunResult['faults'] = [];
   const undoFaults = scheduleFaults(o, t0, faults);
   const ctx = {
@@ -122,6 +136,7 @@ export async function runCampaign(o: RunOptions): Promise<RunResult> {
   } finally {
     clearInterval(ticker);
     sampler.stop();
+    metrics.stop();
     await undoFaults();
   }
   let start = 0;
@@ -144,6 +159,10 @@ export async function runCampaign(o: RunOptions): Promise<RunResult> {
     shedCodes: rec.shedCodes,
     status: sampler.samples,
     statusAvailable: sampler.available,
+    metrics: metrics.samples,
+    slots: o.target.slots ?? null,
+    endings: rec.endings,
+    generatorCpuMs: cpuMs(process.cpuUsage(cpu0)),
     faults,
     senderLagMs: lag,
     stages,

@@ -90,7 +90,9 @@ export async function runLoadtest(o: LoadtestOptions): Promise<LoadtestOutcome> 
   const say = o.progress ?? (() => {});
   const runId = Math.random().toString(36).slice(2, 8);
   const work = await mkdtemp(join(tmpdir(), 'spillway-loadtest-'));
-  const slots = o.workerSlots ?? 2;
+  // One slot (so one model thread) by default: on a small machine the models would otherwise take
+  // every core and starve the gateway and this generator, which real GPUs never do.
+  const slots = o.workerSlots ?? 1;
   const runs: RunResult[] = [];
   let unit = c.rateUnit === 'capacity' ? (o.capacity ?? null) : 1;
 
@@ -103,12 +105,14 @@ export async function runLoadtest(o: LoadtestOptions): Promise<LoadtestOutcome> 
     runs.push(await runOnce(c, target, keys, unit, png, say));
   } else {
     const policy = await loadPolicyDir(policyDir);
-    const stackEnv = { policyDir, workerSlots: o.workerSlots, env: o.env };
+    const stackEnv = { policyDir, workerSlots: slots, env: o.env };
     if (unit === null) {
       const probeKeys = planAccounts(peakRates(c, 20), policy.policy, `${runId}p`);
       const probeFile = join(work, 'probe-accounts.yaml');
       await writeAccountsFile(probeFile, probeKeys);
-      const probe = await startEmbeddedTarget({ ...stackEnv, controller: 'on', accountsFile: probeFile });
+      // Without admission control: the probe measures what the workers complete, not what a
+      // controller still learning its capacity lets through.
+      const probe = await startEmbeddedTarget({ ...stackEnv, controller: 'off', accountsFile: probeFile });
       try {
         unit = await measureCapacity(probe, c, probeKeys, png, slots);
       } finally {

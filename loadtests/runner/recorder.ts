@@ -75,6 +75,8 @@ export class Recorder {
   private readonly latency = new Map<string, hdr.Histogram>();
   private readonly refusal = new Map<string, hdr.Histogram>();
   readonly shedCodes: Record<string, Record<string, number>> = {};
+  /** How each request ended, by lane/tier: `completed`, or why it did not (see request-flow.ts). */
+  readonly endings: Record<string, Record<string, number>> = {};
   private inFlight = 0;
 
   constructor(private readonly tierOf: (key: string) => string = (k) => k.split('/')[1] ?? k) {}
@@ -120,6 +122,11 @@ export class Recorder {
     histogramFor(this.refusal, tier).recordValue(Math.max(1, Math.round(responseMs * 1000)));
     if (!this.shedCodes[key]) this.shedCodes[key] = {};
     this.shedCodes[key][code] = (this.shedCodes[key][code] ?? 0) + 1;
+  }
+
+  ended(key: string, cause: string) {
+    if (!this.endings[key]) this.endings[key] = {};
+    this.endings[key][cause] = (this.endings[key][cause] ?? 0) + 1;
   }
 
   latencyByTier(): Record<string, Percentiles> {

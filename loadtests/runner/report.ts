@@ -132,6 +132,8 @@ function tables(rep: LoadReport): TableSpec[] {
         'GPU % overloaded',
         'recovery',
         'sender lag',
+        'gateway loop lag p99',
+        'CPU generator / target',
       ],
       rows: rep.runs.map(({ run, figures: f }) => [
         run.label,
@@ -144,9 +146,26 @@ function tables(rep: LoadReport): TableSpec[] {
         pct(f.gpuUtilisationOverloaded),
         f.recoverySeconds === null ? 'n/a' : `${f.recoverySeconds} s`,
         `${run.senderLagMs.toFixed(0)} ms`,
+        f.loopLagP99Ms === null ? 'n/a' : `${f.loopLagP99Ms.toFixed(0)} ms`,
+        `${f.generatorCpuShare.toFixed(2)} / ${f.targetCpuShare?.toFixed(2) ?? 'n/a'} cores`,
       ]),
     },
   ];
+  for (const { run } of rep.runs) {
+    const rows = Object.entries(run.endings ?? {})
+      .sort(([a], [b]) => a.localeCompare(b))
+      .flatMap(([key, causes]) =>
+        Object.entries(causes)
+          .sort(([, x], [, y]) => y - x)
+          .map(([cause, n]) => [key, cause, n]),
+      );
+    if (rows.length)
+      out.push({
+        title: `How requests ended — ${run.label}`,
+        head: ['lane/tier', 'outcome', 'requests'],
+        rows,
+      });
+  }
   for (const { run, checks } of rep.runs) {
     if (!checks.length) continue;
     out.push({

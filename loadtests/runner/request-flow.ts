@@ -1,6 +1,6 @@
 import type { ClientBehaviour } from '../campaign-schema.ts';
 import type { Arrival } from './arrivals.ts';
-import type { ImagesClient } from './http-client.ts';
+import type { AttemptOutcome, ImagesClient } from './http-client.ts';
 import type { Random } from './random.ts';
 import type { Recorder } from './recorder.ts';
 import { decideRetry } from './retry-policy.ts';
@@ -18,6 +18,13 @@ export interface FlowContext {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/** Why a client stopped waiting: in the queue of an accepted job, or before any answer. */
+function giveUpCause(out: AttemptOutcome, delivery: string): string {
+  if (out.admitted) return `gave up waiting for an accepted job (${delivery}, polling)`;
+  if (out.responseMs > 0) return `gave up waiting for the response (${delivery})`;
+  return 'gave up before sending a retry';
+}
+
 /**
  * One user request from its scheduled arrival to its end: attempts, SDK-like retries, and giving
  * up. Latency counts from the scheduled time, including any wait for a free connection.
@@ -32,6 +39,12 @@ export async function runRequest(arrival: Arrival, ctx: FlowContext): Promise<vo
   rec.count(arrival.at, key, 'offered');
   rec.enter(arrival.at);
   let admitted = false;
+  const end = (counter: 'completed' | 'blocked' | 'gaveUp' | 'failed', cause: string) => {
+    const now = performance.now();
+    if (counter === 'completed') rec.completed(now - t0, key, now - scheduled);
+    else rec.count(now - t0, key, counter);
+    rec.ended(key, cause);
+  };
   try {
     for (let retries = 0; ; retries++) {
       const sentAt = performance.now() - t0;
@@ -49,13 +62,19 @@ export async function runRequest(arrival: Arrival, ctx: FlowContext): Promise<vo
         admitted = true;
         rec.count(sentAt, key, 'admitted');
       }
-      if (out.kind === 'completed') return rec.completed(now - t0, key, now - scheduled);
-      if (out.kind === 'blocked') return rec.count(now - t0, key, 'blocked');
-      if (out.kind === 'timeout') return rec.count(now - t0, key, 'gaveUp');
+      if (out.kind === 'completed') return end('completed', 'completed');
+      if (out.kind === 'blocked') return end('blocked', 'blocked');
+      if (out.kind === 'timeout') return end('gaveUp', giveUpCause(out, arrival.entry.delivery));
       if (out.kind === 'refused') rec.refused(sentAt, key, out.responseMs, out.code);
+      const why = `${out.status ?? 'network'} ${out.code}`;
       const next = decideRetry(out.status, out.headers, retries, b, ctx.random, Date.now());
-      if (!next.retry) return rec.count(now - t0, key, out.kind === 'refused' ? 'gaveUp' : 'failed');
-      if (now + next.delayMs >= deadline) return rec.count(now - t0, key, 'gaveUp');
+      if (!next.retry) {
+        return out.kind === 'refused'
+          ? end('gaveUp', `refused, no retry left (${why})`)
+          : end('failed', `failed (${why})`);
+      }
+      if (now + next.delayMs >= deadline)
+        return end('gaveUp', `${out.kind}, next retry past give-up (${why})`);
       await sleep(next.delayMs);
     }
   } finally {

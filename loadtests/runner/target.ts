@@ -14,6 +14,8 @@ export interface Target {
   /** Where the controller's status JSON may be read (tried in order). */
   statusUrls: string[];
   label: string;
+  /** Worker slots behind the target, when known (embedded stacks): GPU utilisation's denominator. */
+  slots?: number;
   faults: FaultInjector | null;
   close(): Promise<void>;
 }
@@ -112,6 +114,7 @@ export async function startEmbeddedTarget(o: EmbeddedOptions): Promise<Target> {
     url,
     statusUrls: [`http://127.0.0.1:${statusPort}/status/api/state`, `${url}/status/api/state`],
     label: `embedded (controller ${o.controller})`,
+    slots: o.workerSlots,
     // PLACEHOLDER: a child-process stack exposes no fault hooks yet; faults are reported as skipped.
     faults: null,
     close,

@@ -12,9 +12,17 @@ export interface RunFigures {
   refusals: number;
   /** Seconds in which a paid request was refused while free requests were being admitted. */
   paidRefusedWhileFreeAdmitted: number;
-  /** Mean GPU utilisation over the seconds demand exceeded capacity (null without status). */
+  /**
+   * Mean GPU utilisation over the seconds demand exceeded capacity: busy worker slots over slots,
+   * from the target's /metrics (else the controller's status; null without either).
+   */
   gpuUtilisationOverloaded: number | null;
   overloadedSeconds: number;
+  /** Worst p99 of the target's event-loop delay over the run (ms; null without /metrics). */
+  loopLagP99Ms: number | null;
+  /** CPU seconds per second of run: the generator's and the target's (null without /metrics). */
+  generatorCpuShare: number;
+  targetCpuShare: number | null;
   /** Seconds after the trigger ended until queue and latency stayed normal; null = never. */
   recoverySeconds: number | null;
   triggerEndS: number | null;
@@ -96,6 +104,30 @@ export function recoverySeconds(buckets: SecondBucket[], c: Campaign, endS: numb
   return from === null ? null : from - trigger;
 }
 
+const mean = (xs: number[]) => (xs.length ? xs.reduce((s, x) => s + x, 0) / xs.length : null);
+
+function maxOf(xs: (number | null)[]): number | null {
+  const known = xs.filter((x): x is number => x !== null);
+  return known.length ? Math.max(...known) : null;
+}
+
+function gpuUse(r: RunResult, seconds: Set<number>): number | null {
+  const inWindow = (t: number) => seconds.has(Math.floor(t / 1000));
+  const slots = r.slots;
+  const fromMetrics = r.metrics.filter((m) => m.slotsBusy !== null && inWindow(m.t));
+  if (slots && fromMetrics.length) return mean(fromMetrics.map((m) => Math.min(1, m.slotsBusy! / slots)));
+  return mean(
+    r.status.filter((x) => x.gpuUtilisation !== null && inWindow(x.t)).map((x) => x.gpuUtilisation!),
+  );
+}
+
+function cpuShare(r: RunResult): number | null {
+  const cpu = r.metrics.filter((m) => m.cpuSeconds !== null);
+  if (cpu.length < 2) return null;
+  const [a, b] = [cpu[0], cpu[cpu.length - 1]];
+  return b.t > a.t ? ((b.cpuSeconds! - a.cpuSeconds!) * 1000) / (b.t - a.t) : null;
+}
+
 export function runFigures(r: RunResult, c: Campaign, capacity: number | null): RunFigures {
   const paid = new Set(c.paidTiers);
   const isPaid = (t: string) => paid.has(t);
@@ -115,7 +147,7 @@ export function runFigures(r: RunResult, c: Campaign, capacity: number | null): 
   const steady = [...overloaded].filter(
     (s) => overloaded.has(s - 1) && overloaded.has(s - 2) && overloaded.has(s - 3),
   );
-  const gpu = r.status.filter((x) => x.gpuUtilisation !== null && steady.includes(Math.floor(x.t / 1000)));
+  const gpu = gpuUse(r, new Set(steady));
   const end = triggerEndMs(c);
   const offered = sum(r.buckets, () => true, 'offered');
   return {
@@ -126,10 +158,12 @@ export function runFigures(r: RunResult, c: Campaign, capacity: number | null): 
     refusalP99Ms: r.refusalOverall.p99,
     refusals: r.refusalOverall.count,
     paidRefusedWhileFreeAdmitted: paidRefused,
-    gpuUtilisationOverloaded: gpu.length
-      ? gpu.reduce((s, x) => s + (x.gpuUtilisation ?? 0), 0) / gpu.length
-      : null,
+    gpuUtilisationOverloaded: gpu,
     overloadedSeconds: overloaded.size,
+    // The first scrape's window covers the stack's start-up, not the run.
+    loopLagP99Ms: maxOf(r.metrics.slice(1).map((m) => m.loopLagP99Ms)),
+    generatorCpuShare: r.generatorCpuMs / r.durationMs,
+    targetCpuShare: cpuShare(r),
     recoverySeconds: end === null ? null : recoverySeconds(r.buckets, c, Math.ceil(end / 1000)),
     triggerEndS: end === null ? null : end / 1000,
   };
