@@ -113,6 +113,9 @@ export const Expectations = z
     refusalP99: Duration.optional(),
     gpuUtilisation: Fraction.optional().describe('While demand exceeds capacity'),
     noPaidRefusalWhileFreeAdmitted: z.boolean().optional(),
+    maxAbandoned: Fraction.optional().describe(
+      'Largest share of requests left without any answer (no result, no refusal) until the client gave up',
+    ),
     recoveryWithin: Duration.optional().describe('After the last fault/surge ends'),
   })
   .strict();

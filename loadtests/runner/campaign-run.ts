@@ -1,3 +1,4 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { ProvisionedKey } from '../../common/contracts/index.ts';
 import type { Campaign, Fault } from '../campaign-schema.ts';
 import { arrivals, stageAt } from './arrivals.ts';
@@ -35,6 +36,11 @@ export interface RunResult {
   endings: Record<string, Record<string, number>>;
   /** CPU the load generator itself used during the run (ms): is it the bottleneck? */
   generatorCpuMs: number;
+  /**
+   * p99 and max delay of the generator's own event loop (ms): a late loop reads responses late,
+   * so refusal latencies above this may be the target's, below it they may be the generator's.
+   */
+  generatorLoopLag: { p99: number; max: number };
   faults: { at: number; kind: string; applied: boolean; note: string }[];
   /** Worst delay between an arrival's scheduled time and its dispatch: the generator's own health. */
   senderLagMs: number;
@@ -49,6 +55,8 @@ export interface RunOptions {
   unit: number;
   progress?: (line: string) => void;
 }
+
+const LOOP_RESOLUTION_MS = 10;
 
 const cpuMs = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1000;
 
@@ -102,8 +110,11 @@ export async function runCampaign(o: RunOptions): Promise<RunResult> {
   const sampler = new StatusSampler(o.target.statusUrls, t0);
   sampler.start();
   const metrics = new MetricsSampler(`${o.target.url}/metrics`, t0);
-  metrics.start();
+  // Twice a second: each scrape collects the process metrics on the gateway's own event loop.
+  metrics.start(500);
   const cpu0 = process.cpuUsage();
+  const loop = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
+  loop.enable();
   const faults: RunResult['faults'] = [];
   const undoFaults = scheduleFaults(o, t0, faults);
   const ctx = {
@@ -137,6 +148,7 @@ export async function runCampaign(o: RunOptions): Promise<RunResult> {
     clearInterval(ticker);
     sampler.stop();
     metrics.stop();
+    loop.disable();
     await undoFaults();
   }
   let start = 0;
@@ -163,6 +175,11 @@ export async function runCampaign(o: RunOptions): Promise<RunResult> {
     slots: o.target.slots ?? null,
     endings: rec.endings,
     generatorCpuMs: cpuMs(process.cpuUsage(cpu0)),
+    // The histogram records whole timer intervals: the resolution itself is not lag.
+    generatorLoopLag: {
+      p99: Math.max(0, loop.percentile(99) / 1e6 - LOOP_RESOLUTION_MS),
+      max: Math.max(0, loop.max / 1e6 - LOOP_RESOLUTION_MS),
+    },
     faults,
     senderLagMs: lag,
     stages,

@@ -18,10 +18,13 @@ export interface FlowContext {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/** Endings of requests the client waited on until it gave up, with no result and no refusal. */
+export const ABANDONED = 'gave up waiting';
+
 /** Why a client stopped waiting: in the queue of an accepted job, or before any answer. */
 function giveUpCause(out: AttemptOutcome, delivery: string): string {
-  if (out.admitted) return `gave up waiting for an accepted job (${delivery}, polling)`;
-  if (out.responseMs > 0) return `gave up waiting for the response (${delivery})`;
+  if (out.admitted) return `${ABANDONED} for an accepted job (${delivery}, polling)`;
+  if (out.responseMs > 0) return `${ABANDONED} for the response (${delivery})`;
   return 'gave up before sending a retry';
 }
 

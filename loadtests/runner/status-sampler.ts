@@ -9,6 +9,8 @@ import { request } from 'undici';
 export interface StatusSample {
   t: number;
   gpuUtilisation: number | null;
+  /** The controller's capacity estimate (cost units/s), when its status shows one. */
+  capacity: number | null;
   /** lane/tier → { mode, brownout level, admitted rate } */
   admission: Record<string, { mode: string; brownout: number; rate: number | null }>;
 }
@@ -54,7 +56,9 @@ export function extractStatus(doc: unknown, t: number): StatusSample {
       };
     }
   }
-  return { t, gpuUtilisation: findNumber(doc, GPU_KEYS), admission };
+  const view = (doc as { view?: { capacity?: { total?: unknown } } } | null)?.view;
+  const capacity = typeof view?.capacity?.total === 'number' ? view.capacity.total : null;
+  return { t, gpuUtilisation: findNumber(doc, GPU_KEYS), capacity, admission };
 }
 
 export class StatusSampler {

@@ -90,7 +90,10 @@ export async function startEmbeddedTarget(o: EmbeddedOptions): Promise<Target> {
     ...(o.workerSlots ? { SPILLWAY_WORKER_SLOTS: String(o.workerSlots) } : {}),
     ...o.env,
   };
-  const child = spawn(process.execPath, [CLI, 'start'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, 'start'], {
+    env,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let err = '';
   child.stderr?.on('data', (d: Buffer) => {
     err = (err + d.toString()).slice(-20_000);

@@ -1,5 +1,6 @@
 import type { Campaign } from '../campaign-schema.ts';
 import type { RunResult } from './campaign-run.ts';
+import { ABANDONED } from './request-flow.ts';
 import { quantile, type SecondBucket } from './recorder.ts';
 
 /** The figures a report states for one run, and the campaign's expectations checked against them. */
@@ -10,6 +11,8 @@ export interface RunFigures {
   freeSuccess: number | null;
   refusalP99Ms: number;
   refusals: number;
+  /** Share of requests left unanswered until their client gave up (no result, no refusal). */
+  abandoned: number;
   /** Seconds in which a paid request was refused while free requests were being admitted. */
   paidRefusedWhileFreeAdmitted: number;
   /**
@@ -150,8 +153,12 @@ export function runFigures(r: RunResult, c: Campaign, capacity: number | null): 
   const gpu = gpuUse(r, new Set(steady));
   const end = triggerEndMs(c);
   const offered = sum(r.buckets, () => true, 'offered');
+  let abandoned = 0;
+  for (const causes of Object.values(r.endings))
+    for (const [cause, n] of Object.entries(causes)) if (cause.startsWith(ABANDONED)) abandoned += n;
   return {
     offered,
+    abandoned: offered === 0 ? 0 : abandoned / offered,
     completed: sum(r.buckets, () => true, 'completed'),
     paidSuccess: ratio(isPaid),
     freeSuccess: ratio(isFree),
@@ -196,6 +203,14 @@ export function checkExpectations(f: RunFigures, c: Campaign): Check[] {
       expected: '0 seconds',
       actual: `${f.paidRefusedWhileFreeAdmitted} seconds`,
       pass: f.paidRefusedWhileFreeAdmitted === 0,
+    });
+  }
+  if (e.maxAbandoned !== undefined) {
+    checks.push({
+      name: 'requests left unanswered until give-up',
+      expected: `≤ ${pct(e.maxAbandoned)}`,
+      actual: pct(f.abandoned),
+      pass: f.abandoned <= e.maxAbandoned,
     });
   }
   if (e.gpuUtilisation !== undefined) {

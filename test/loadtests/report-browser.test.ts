@@ -57,6 +57,7 @@ function recordedRun(): RunResult {
     slots: null,
     endings: rec.endings,
     generatorCpuMs: 0,
+    generatorLoopLag: { p99: 0, max: 0 },
     faults: [],
     senderLagMs: 0,
     stages: [],
