@@ -1,5 +1,6 @@
 import type { JobMessage, JobRecord } from '../common/contracts/index.ts';
 import { jobTopic } from '../common/contracts/index.ts';
+import { finishAndAnnounce } from '../common/store/finish-and-announce.ts';
 import type { Infra } from '../common/infra.ts';
 
 export interface ReaperResult {
@@ -60,7 +61,8 @@ export class Reaper {
   }
 
   private async expire(record: JobRecord, now: number): Promise<boolean> {
-    const r = await this.infra.jobs.finish(
+    const r = await finishAndAnnounce(
+      this.infra,
       record.id,
       null,
       'expired',
@@ -73,13 +75,6 @@ export class Reaper {
       now,
     );
     if (!r.ok) return false;
-    await this.infra.events.append(record.id, {
-      type: 'state',
-      state: 'expired',
-      pass: r.record.pass,
-      passes: r.record.passes,
-      at: now,
-    });
     this.requeued.delete(record.id);
     return true;
   }

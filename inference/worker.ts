@@ -30,6 +30,7 @@ import { type Outcome, runPipeline } from './pipeline.ts';
 import { planRender } from './render-plan.ts';
 import { chooseTier, initialSchedulerState, type SchedulerState, type TierWeight } from './scheduler.ts';
 import { WorkerStats } from './signals.ts';
+import { announceTerminal } from '../common/store/finish-and-announce.ts';
 
 export interface WorkerOptions {
   infra: Infra;
@@ -356,8 +357,10 @@ export class InferenceWorker {
     const { jobs } = this.o.infra;
     const record = await jobs.get(message.id);
     if (!record) return this.skip(delivery, 'missing');
-    if (isTerminal(record.state))
+    if (isTerminal(record.state)) {
+      await announceTerminal(this.o.infra.events, record);
       return this.skip(delivery, record.state === 'cancelled' ? 'cancelled' : 'terminal');
+    }
     const now = this.now();
     if (record.state === 'queued' && now > record.deadline) {
       const r = await jobs.finish(
@@ -511,6 +514,12 @@ export class InferenceWorker {
         }
         await new Promise((r) => setTimeout(r, 50 * attempt));
         record = (await this.o.infra.jobs.get(record.id)) ?? record;
+        // A write that timed out may have been applied: a job already terminal is done, and its
+        // end must be announced rather than run again.
+        if (isTerminal(record.state)) {
+          await announceTerminal(this.o.infra.events, record);
+          return record.state;
+        }
       }
     }
   }

@@ -247,6 +247,30 @@ describe('worker', () => {
     await w.close();
   });
 
+  it('announces the end of a job whose finish was applied but whose reply was lost (timeout)', async () => {
+    const infra = createMemoryInfra();
+    const realFinish = infra.jobs.finish.bind(infra.jobs);
+    let lost = 0;
+    infra.jobs.finish = async (...args: Parameters<typeof realFinish>) => {
+      const r = await realFinish(...args);
+      if (args[2] === 'completed' && lost++ === 0) throw new Error('Command timed out');
+      return r;
+    };
+    const w = worker(infra, models);
+    await w.start();
+    const m = jobMessage({ params: { size: '256x256' } });
+    await enqueue(infra, m);
+    await publish(infra, m);
+    const terminal = await until(async () => {
+      const events = await infra.events.read(m.id, 0);
+      return events.filter((e) => e.event.type === 'state' && e.event.state === 'completed').length || null;
+    });
+    expect(lost).toBe(1);
+    expect(terminal).toBe(1);
+    expect((await infra.jobs.get(m.id))?.state).toBe('completed');
+    await w.close();
+  });
+
   it('renews the lease with the current progress: the recorded pass never goes back', async () => {
     const infra = createMemoryInfra();
     const runner = counting(models, 40);
