@@ -86,9 +86,16 @@ class BenchServer {
   }
 
   static async start(env: Record<string, string>): Promise<{ server: BenchServer; ports: BenchPorts }> {
+    // SPILLWAY_BENCH_CPU_PROF=<dir> profiles the server child (node refuses --cpu-prof in NODE_OPTIONS).
+    const profile = process.env.SPILLWAY_BENCH_CPU_PROF;
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', fileURLToPath(new URL('./bench-server.ts', import.meta.url))],
+      [
+        ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []),
+        '--import',
+        'tsx',
+        fileURLToPath(new URL('./bench-server.ts', import.meta.url)),
+      ],
       {
         stdio: ['pipe', 'pipe', 'inherit'],
         env: { ...process.env, SPILLWAY_LOG_LEVEL: 'silent', ...env },

@@ -9,6 +9,7 @@ import {
   type TraceContext,
 } from '../common/contracts/index.ts';
 import type { Infra } from '../common/infra.ts';
+import { admitJob } from '../common/store/job-admission.ts';
 import type { Policy } from '../common/policy/schema.ts';
 import { ApiError } from './api-error.ts';
 import { randomAlphanumeric } from './api-keys.ts';
@@ -31,8 +32,8 @@ export function newJobId(): string {
 }
 
 /**
- * Makes an admitted request a durable job: the record (idempotent per account and key) first,
- * then its `queued` event, then the Kafka message. A repeated idempotency key returns the first
+ * Makes an admitted request a durable job: its ticket, record (idempotent per account and key)
+ * and `queued` event in one store step (admitJob), then the Kafka message. A repeated idempotency key returns the first
  * job and publishes nothing, so a retried request never costs a second GPU run. If the publish
  * fails the record is failed at once, so the client is never handed a job nobody will run.
  */
@@ -72,16 +73,18 @@ export async function enqueueJob(
     createdAt: now,
   };
   const passes = Math.min(resolved.passes, req.brownout?.passes ?? resolved.passes);
-  const ticket = await infra.jobs.nextTicket(account.lane, account.tier);
   const idempotency = req.idempotencyKey
     ? { account: account.id, key: req.idempotencyKey, ttlMs: policy.limits.idempotencyTtl }
     : undefined;
-  const { created, record } = await infra.jobs.create(
-    newJobRecord(message, ticket, passes, now),
+  // The ticket is issued by admitJob (0 is a stand-in it replaces).
+  const { created, record } = await admitJob(
+    infra.jobs,
+    infra.events,
+    newJobRecord(message, 0, passes, now),
     idempotency,
+    { type: 'state', state: 'queued', pass: 0, passes, at: now },
   );
   if (!created) return { record, created };
-  await infra.events.append(id, { type: 'state', state: 'queued', pass: 0, passes, at: now });
   try {
     await infra.queue.publish(jobTopic(account.lane, account.tier), {
       key: id,

@@ -7,13 +7,22 @@ const traces = new WeakMap<Request, Trace>();
 /** Responses built with the `traceparent` header already in their header record. */
 const stamped = new WeakSet<Response>();
 
-/** Gives every request a W3C trace context (continued or new) and returns it as `traceparent`. */
-export const traceMiddleware: MiddlewareHandler = async (c, next) => {
-  const trace = traceFromHeaders(c.req.header('traceparent') ?? null, c.req.header('tracestate') ?? null);
-  traces.set(c.req.raw, trace);
-  await next();
-  if (!stamped.has(c.res)) c.res.headers.set('traceparent', trace.traceparent);
-};
+/**
+ * The gateway's one middleware: gives every request a W3C trace context (continued or new),
+ * returns it as `traceparent`, then hands the answered request to `observe` (metrics) with the
+ * time it started. Tracing and metrics share this one async layer because each layer costs a
+ * promise and a compose step on every request, the 429s included.
+ */
+export function traceRequests(observe: (c: Context, startedAt: number) => void): MiddlewareHandler {
+  return async (c, next) => {
+    const startedAt = performance.now();
+    const trace = traceFromHeaders(c.req.header('traceparent') ?? null, c.req.header('tracestate') ?? null);
+    traces.set(c.req.raw, trace);
+    await next();
+    if (!stamped.has(c.res)) c.res.headers.set('traceparent', trace.traceparent);
+    observe(c, startedAt);
+  };
+}
 
 export function requestTrace(c: Context): Trace {
   let t = traces.get(c.req.raw);

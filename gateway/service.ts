@@ -24,7 +24,7 @@ import { imageRoutes } from './image-routes.ts';
 import { ImageUrlSigner } from './image-urls.ts';
 import { jobRoutes } from './job-routes.ts';
 import { buildOpenApi } from './openapi.ts';
-import { traceMiddleware } from './request-trace.ts';
+import { traceRequests } from './request-trace.ts';
 import { SIGNAL_INTERVAL_MS, startSignalReporter } from './signal-reporter.ts';
 import { jitteredHintMs, retryHeaders } from './retry-hints.ts';
 import { SignupLimits } from './signup-limits.ts';
@@ -154,14 +154,14 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   };
 
   const app = new Hono();
-  app.use('*', traceMiddleware);
-  app.use('*', async (c, next) => {
-    const started = performance.now();
-    await next();
-    const route = c.req.routePath;
-    requestsTotal.inc({ route, status: String(c.res.status) });
-    requestSeconds.observe({ route }, (performance.now() - started) / 1000);
-  });
+  app.use(
+    '*',
+    traceRequests((c, startedAt) => {
+      const route = c.req.routePath;
+      requestsTotal.inc({ route, status: String(c.res.status) });
+      requestSeconds.observe({ route }, (performance.now() - startedAt) / 1000);
+    }),
+  );
   imageRoutes(app, g);
   jobRoutes(app, g);
   accountRoutes(app, g, new SignupLimits(infra.redis));

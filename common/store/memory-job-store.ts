@@ -19,8 +19,11 @@ export class MemoryJobStore implements JobStore {
     }
     if (this.records.has(record.id))
       return { created: false, record: structuredClone(this.records.get(record.id)!) };
-    this.records.set(record.id, structuredClone(record));
-    return { created: true, record: structuredClone(record) };
+    const stored = structuredClone(record);
+    this.records.set(record.id, stored);
+    // The caller's own object equals what was stored and is not shared with the store: returning
+    // it spares a second deep copy of every admitted job.
+    return { created: true, record };
   }
 
   async get(id: string) {

@@ -3,6 +3,15 @@ import type { ProgressEvent, SequencedEvent } from '../contracts/index.ts';
 import type { EventLog } from './event-log.ts';
 import { APPEND_EVENT } from './redis-scripts.ts';
 
+/** One append's key and arguments (APPEND_EVENT's layout). */
+export interface EventAppend {
+  stream: string;
+  maxLength: string;
+  json: string;
+  retentionMs: string;
+  channel: string;
+}
+
 export interface RedisEventLogOptions {
   prefix?: string;
   /** Safety cap per job; a job writes a few dozen events at most. */
@@ -26,7 +35,7 @@ export class RedisEventLog implements EventLog {
   private fallbackTimer: NodeJS.Timeout | null = null;
 
   constructor(
-    private readonly redis: Redis,
+    readonly redis: Redis,
     private readonly subscriber: Redis,
     options: RedisEventLogOptions = {},
   ) {
@@ -48,12 +57,24 @@ export class RedisEventLog implements EventLog {
   }
 
   async append(jobId: string, event: ProgressEvent) {
+    const a = this.appendSpec(jobId, event);
     const id = (await APPEND_EVENT.run(
       this.redis,
-      [this.streamKey(jobId)],
-      [String(this.maxLength), JSON.stringify(event), String(this.retentionMs), this.channelPrefix + jobId],
+      [a.stream],
+      [a.maxLength, a.json, a.retentionMs, a.channel],
     )) as string;
     return Number(id.split('-')[1]);
+  }
+
+  /** Where and how an append writes, for a script that appends as one step of a larger write. */
+  appendSpec(jobId: string, event: ProgressEvent): EventAppend {
+    return {
+      stream: this.streamKey(jobId),
+      maxLength: String(this.maxLength),
+      json: JSON.stringify(event),
+      retentionMs: String(this.retentionMs),
+      channel: this.channelPrefix + jobId,
+    };
   }
 
   async read(jobId: string, after: number) {

@@ -10,8 +10,10 @@ import type {
   UpdateResult,
 } from './job-store.ts';
 import { isOverdue } from './job-transitions.ts';
+import type { EventAppend } from './redis-event-log.ts';
 import {
   ADD_PARTIAL,
+  ADMIT_JOB,
   CLAIM_JOB,
   CREATE_JOB,
   FINISH_JOB,
@@ -40,7 +42,7 @@ export class RedisJobStore implements JobStore {
   private readonly retentionMs: number;
 
   constructor(
-    private readonly redis: Redis,
+    readonly redis: Redis,
     options: RedisJobStoreOptions = {},
   ) {
     this.prefix = options.prefix ?? 'spillway:';
@@ -71,19 +73,53 @@ export class RedisJobStore implements JobStore {
     return `${this.prefix}tickets`;
   }
 
-  async create(record: JobRecord, idem?: IdempotencyScope) {
-    const idemKey = idem
+  private idempotencyKey(idem?: IdempotencyScope) {
+    return idem
       ? `${this.prefix}idem:${idem.account.length}:${idem.account}:${idem.key}`
       : `${this.prefix}idem:-`;
-    const reply = (await CREATE_JOB.run(
-      this.redis,
-      [this.jobKey(record.id), this.attentionKey, this.queuedKey, idemKey],
-      [
+  }
+
+  /** CREATE_JOB's (and ADMIT_JOB's) first keys and arguments. */
+  private createHead(record: JobRecord, idem?: IdempotencyScope) {
+    return {
+      keys: [this.jobKey(record.id), this.attentionKey, this.queuedKey, this.idempotencyKey(idem)],
+      args: [
         idem ? String(Math.max(1, Math.round(idem.ttlMs))) : '',
         record.id,
         String(record.deadline),
         String(record.createdAt),
         this.jobKey(''),
+      ],
+    };
+  }
+
+  async create(record: JobRecord, idem?: IdempotencyScope) {
+    const head = this.createHead(record, idem);
+    const reply = (await CREATE_JOB.run(this.redis, head.keys, [...head.args, ...toFields(record)])) as [
+      number,
+      string[],
+    ];
+    return { created: reply[0] === 1, record: fromFields(reply[1]) };
+  }
+
+  /**
+   * nextTicket, create and the event log's append of `event` as one atomic script (one round trip
+   * instead of three). The record's own ticket is replaced by the issued one; a repeat (same
+   * idempotency key, or an id that exists) issues no ticket and appends nothing. The event goes to
+   * the stream `event` names, so the event log must live on this store's Redis.
+   */
+  async admit(record: JobRecord, idem: IdempotencyScope | undefined, event: EventAppend) {
+    const head = this.createHead(record, idem);
+    const reply = (await ADMIT_JOB.run(
+      this.redis,
+      [...head.keys, this.ticketKey(record.lane, record.tier), this.ticketIndexKey, event.stream],
+      [
+        ...head.args,
+        ticketMember(record.lane, record.tier),
+        event.maxLength,
+        event.json,
+        event.retentionMs,
+        event.channel,
         ...toFields(record),
       ],
     )) as [number, string[]];
@@ -187,7 +223,7 @@ export class RedisJobStore implements JobStore {
     const reply = await this.redis
       .multi()
       .hincrby(this.ticketKey(lane, tier), 'issued', 1)
-      .sadd(this.ticketIndexKey, JSON.stringify([lane, tier]))
+      .sadd(this.ticketIndexKey, ticketMember(lane, tier))
       .exec();
     const [err, issued] = reply?.[0] ?? [new Error('transaction aborted'), 0];
     if (err) throw err;
@@ -216,6 +252,9 @@ export class RedisJobStore implements JobStore {
     return performance.now() - started;
   }
 }
+
+/** A lane × tier in the ticket index: queueStats parses it back. */
+const ticketMember = (lane: string, tier: string) => JSON.stringify([lane, tier]);
 
 function updateResult(reply: unknown): UpdateResult {
   const [code, fields] = reply as [string, string[]?];

@@ -45,13 +45,10 @@ local function fenced(k, fence)
 end
 `;
 
-/**
- * KEYS: job, attention, queued, idempotency. ARGV: idempotency ttl ms ('' = none), id, deadline,
- * createdAt, job key prefix, then the record's field/value pairs.
- */
-export const CREATE_JOB = new LuaScript(
-  'create-job',
-  `${JOB_PRELUDE}
+// The body of a create: KEYS[1..4] job, attention, queued, idempotency; ARGV[1..5] idempotency
+// ttl ms ('' = none), id, deadline, createdAt, job key prefix; the record's field/value pairs from
+// ARGV[fields]. A repeat returns early with {0, record}; `afterCreate` runs only for a new job.
+const createBody = (fields: number, afterCreate: string) => `
 local job, attention, queued, idem = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local id = ARGV[2]
 if ARGV[1] ~= '' then
@@ -63,11 +60,38 @@ if ARGV[1] ~= '' then
   redis.call('SET', idem, id, 'PX', ARGV[1])
 end
 if redis.call('EXISTS', job) == 1 then return {0, all(job)} end
-redis.call('HSET', job, unpack(ARGV, 6))
+redis.call('HSET', job, unpack(ARGV, ${fields}))
+${afterCreate}
 redis.call('ZADD', attention, ARGV[3], id)
 redis.call('ZADD', queued, ARGV[4], id)
 return {1, all(job)}
-`,
+`;
+
+/**
+ * KEYS: job, attention, queued, idempotency. ARGV: idempotency ttl ms ('' = none), id, deadline,
+ * createdAt, job key prefix, then the record's field/value pairs.
+ */
+export const CREATE_JOB = new LuaScript('create-job', `${JOB_PRELUDE}${createBody(6, '')}`);
+
+/**
+ * The gateway's whole admission write as one script (one round trip, atomic): create as
+ * CREATE_JOB, and only for a new job issue its queue ticket (the counters nextTicket uses) into the
+ * record and append its first progress event (as APPEND_EVENT).
+ * KEYS: job, attention, queued, idempotency, ticket counters, ticket index, event stream.
+ * ARGV: as CREATE_JOB's first five, then ticket index member, event max length, event JSON,
+ * event retention ms, wake-up channel, then the record's field/value pairs.
+ */
+export const ADMIT_JOB = new LuaScript(
+  'admit-job',
+  `${JOB_PRELUDE}${createBody(
+    11,
+    `local ticket = redis.call('HINCRBY', KEYS[5], 'issued', 1)
+redis.call('SADD', KEYS[6], ARGV[6])
+redis.call('HSET', job, 'ticket', int(ticket))
+redis.call('XADD', KEYS[7], 'MAXLEN', '~', ARGV[7], '0-*', 'e', ARGV[8])
+redis.call('PEXPIRE', KEYS[7], ARGV[9])
+redis.call('PUBLISH', ARGV[10], '1')`,
+  )}`,
 );
 
 /** KEYS: job, attention, queued. ARGV: owner, leaseUntil, now, id. */

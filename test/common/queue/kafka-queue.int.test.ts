@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { ConfigResourceTypes, Kafka, logLevel } from 'kafkajs';
+import { ConfigResourceTypes, Kafka, logLevel, type Producer } from 'kafkajs';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { KafkaQueue } from '../../../common/queue/kafka-queue.ts';
 import { collector, queueConformance } from './queue-conformance.ts';
@@ -16,19 +16,44 @@ describe('KafkaQueue', () => {
   afterAll(async () => {
     await Promise.all(queues.map((q) => q.close()));
   });
-  const makeQueue = async () => {
+  const makeQueue = async (lingerMs?: number) => {
     const queue = new KafkaQueue({
       brokers: brokers(),
       partitions: 2,
       replication: 1,
       minIsr: 1,
       clientId: 'test',
+      lingerMs,
     });
     queues.push(queue);
     return queue;
   };
 
-  queueConformance(makeQueue);
+  queueConformance(() => makeQueue());
+
+  it('sends publishes made within the linger as one produce request, each resolved after its ack', async () => {
+    const queue = await makeQueue(30);
+    const topic = `linger-${randomBytes(4).toString('hex')}`;
+    await queue.ensureTopics([topic]);
+    await queue.publish(topic, { key: 'warm', value: Buffer.from('warm'), headers: {} });
+    // The producer is private; its instrumentation events report each answered request.
+    const producer = await (queue as unknown as { producerClient(): Promise<Producer> }).producerClient();
+    let produced = 0;
+    const off = producer.on(producer.events.REQUEST, (e) => {
+      if (e.payload.apiName === 'Produce') produced++;
+    });
+    const answeredAtResolve: number[] = [];
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        queue
+          .publish(topic, { key: `k${i}`, value: Buffer.from(String(i)), headers: {} })
+          .then(() => answeredAtResolve.push(produced)),
+      ),
+    );
+    off();
+    expect(produced).toBe(1);
+    expect(answeredAtResolve).toEqual(Array(20).fill(1));
+  });
 
   it('creates topics with the configured partitions and min.insync.replicas', async () => {
     const queue = await makeQueue();
