@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import { randomBytesView } from './random-pool.ts';
 
 const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
@@ -18,7 +18,8 @@ export function randomAlphanumeric(length: number): string {
 
 /** Keys are stored, cached and logged only as this hash. */
 export function hashKey(key: string): string {
-  return createHash('sha256').update(key).digest('hex');
+  // One-shot hash: no Hash object per request (every authenticated request hashes its key).
+  return hash('sha256', key, 'hex');
 }
 
 export function newApiKey(): string {
