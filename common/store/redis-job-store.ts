@@ -122,8 +122,9 @@ export class RedisJobStore implements JobStore {
         event.channel,
         ...toFields(record),
       ],
-    )) as [number, string[]];
-    return { created: reply[0] === 1, record: fromFields(reply[1]) };
+    )) as [1, string] | [0, string[]];
+    if (reply[0] === 1) return { created: true, record: { ...record, ticket: Number(reply[1]) } };
+    return { created: false, record: fromFields(reply[1]) };
   }
 
   async get(id: string) {
@@ -265,32 +266,54 @@ function updateResult(reply: unknown): UpdateResult {
 
 const nullableInt = (n: number | null) => (n === null ? '' : String(n));
 
+/** The record as HSET's field/value list (built flat: it is on every admission's path). */
 function toFields(r: JobRecord): string[] {
-  const fields: Record<string, string> = {
-    v: String(r.v),
-    id: r.id,
-    account: r.account,
-    tier: r.tier,
-    lane: r.lane,
-    state: r.state,
-    pass: String(r.pass),
-    passes: String(r.passes),
-    owner: r.owner ?? '',
-    fence: String(r.fence),
-    leaseUntil: String(r.leaseUntil),
-    claims: String(r.claims),
-    ticket: String(r.ticket),
-    createdAt: String(r.createdAt),
-    updatedAt: String(r.updatedAt),
-    startedAt: nullableInt(r.startedAt),
-    finishedAt: nullableInt(r.finishedAt),
-    deadline: String(r.deadline),
-    result: r.result ? JSON.stringify(r.result) : '',
-    partials: JSON.stringify(r.partials),
-    error: r.error ? JSON.stringify(r.error) : '',
-    message: JSON.stringify(r.message),
-  };
-  return Object.entries(fields).flat();
+  return [
+    'v',
+    String(r.v),
+    'id',
+    r.id,
+    'account',
+    r.account,
+    'tier',
+    r.tier,
+    'lane',
+    r.lane,
+    'state',
+    r.state,
+    'pass',
+    String(r.pass),
+    'passes',
+    String(r.passes),
+    'owner',
+    r.owner ?? '',
+    'fence',
+    String(r.fence),
+    'leaseUntil',
+    String(r.leaseUntil),
+    'claims',
+    String(r.claims),
+    'ticket',
+    String(r.ticket),
+    'createdAt',
+    String(r.createdAt),
+    'updatedAt',
+    String(r.updatedAt),
+    'startedAt',
+    nullableInt(r.startedAt),
+    'finishedAt',
+    nullableInt(r.finishedAt),
+    'deadline',
+    String(r.deadline),
+    'result',
+    r.result ? JSON.stringify(r.result) : '',
+    'partials',
+    JSON.stringify(r.partials),
+    'error',
+    r.error ? JSON.stringify(r.error) : '',
+    'message',
+    JSON.stringify(r.message),
+  ];
 }
 
 function fromFields(flat: string[]): JobRecord {

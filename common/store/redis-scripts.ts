@@ -47,8 +47,9 @@ end
 
 // The body of a create: KEYS[1..4] job, attention, queued, idempotency; ARGV[1..5] idempotency
 // ttl ms ('' = none), id, deadline, createdAt, job key prefix; the record's field/value pairs from
-// ARGV[fields]. A repeat returns early with {0, record}; `afterCreate` runs only for a new job.
-const createBody = (fields: number, afterCreate: string) => `
+// ARGV[fields]. A repeat returns early with {0, record}; `afterCreate` runs only for a new job,
+// which is answered with `created`.
+const createBody = (fields: number, afterCreate: string, created = '{1, all(job)}') => `
 local job, attention, queued, idem = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local id = ARGV[2]
 if ARGV[1] ~= '' then
@@ -64,7 +65,7 @@ redis.call('HSET', job, unpack(ARGV, ${fields}))
 ${afterCreate}
 redis.call('ZADD', attention, ARGV[3], id)
 redis.call('ZADD', queued, ARGV[4], id)
-return {1, all(job)}
+return ${created}
 `;
 
 /**
@@ -79,7 +80,8 @@ export const CREATE_JOB = new LuaScript('create-job', `${JOB_PRELUDE}${createBod
  * record and append its first progress event (as APPEND_EVENT).
  * KEYS: job, attention, queued, idempotency, ticket counters, ticket index, event stream.
  * ARGV: as CREATE_JOB's first five, then ticket index member, event max length, event JSON,
- * event retention ms, wake-up channel, then the record's field/value pairs.
+ * event retention ms, wake-up channel, then the record's field/value pairs. Returns {1, ticket}
+ * for a new job, {0, fields of the existing one} for a repeat.
  */
 export const ADMIT_JOB = new LuaScript(
   'admit-job',
@@ -91,6 +93,8 @@ redis.call('HSET', job, 'ticket', int(ticket))
 redis.call('XADD', KEYS[7], 'MAXLEN', '~', ARGV[7], '0-*', 'e', ARGV[8])
 redis.call('PEXPIRE', KEYS[7], ARGV[9])
 redis.call('PUBLISH', ARGV[10], '1')`,
+    // The caller holds the rest of the new record: only the ticket travels back.
+    '{1, int(ticket)}',
   )}`,
 );
 
