@@ -122,7 +122,10 @@ export async function runLoadtest(o: LoadtestOptions): Promise<LoadtestOutcome> 
       if (unit <= 0)
         throw new ConfigError('capacity', 'the embedded stack completed nothing during the probe');
     }
-    const keys = planAccounts(peakRates(c, unit), policy.policy, runId);
+    // Every attempt counts against its account's limit: size the pool for retries too, or the run
+    // measures per-account throttling (429 rate_limit_exceeded) instead of admission.
+    const attempts = new Map([...peakRates(c, unit)].map(([k, r]) => [k, r * (1 + c.client.maxRetries)]));
+    const keys = planAccounts(attempts, policy.policy, runId);
     const accountsFile = join(work, 'accounts.yaml');
     await writeAccountsFile(accountsFile, keys);
     const modes: ControllerMode[] = o.modes ?? (o.baselines ? ['on', 'off', 'static'] : ['on']);
