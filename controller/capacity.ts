@@ -12,7 +12,14 @@ export interface WorkerMemory {
   costFinished: number;
   jobsFinished: number;
   /** Start of the window the next sample is measured over, and the slot use seen within it. */
-  window: { at: number; costFinished: number; jobsFinished: number; useSum: number; useCount: number };
+  window: {
+    at: number;
+    costFinished: number;
+    jobsFinished: number;
+    busySlotMs: number | null;
+    useSum: number;
+    useCount: number;
+  };
   /** Cost units per second this worker finishes when all its slots are busy; null until learned. */
   capacity: number | null;
 }
@@ -128,7 +135,7 @@ function learnWorker(
 ): WorkerMemory {
   const use = s.slotsTotal > 0 ? s.slotsBusy / s.slotsTotal : 0;
   const fresh = { at: s.at, costFinished: s.costFinished, jobsFinished: s.jobsFinished };
-  const newWindow = { ...fresh, useSum: 0, useCount: 0 };
+  const newWindow = { ...fresh, busySlotMs: s.busySlotMs ?? null, useSum: 0, useCount: 0 };
   if (!before) return { ...fresh, window: newWindow, capacity: null };
   if (s.at <= before.at) return before;
   // A restarted worker starts its counters again: start a new window.
@@ -144,7 +151,7 @@ function learnWorker(
   if (jobs < tuning.sampleJobs && span < tuning.sampleWindow)
     return { ...fresh, window, capacity: before.capacity };
   const rate = ((s.costFinished - window.costFinished) * 1000) / span;
-  const meanUse = window.useSum / window.useCount;
+  const meanUse = windowUse(s, window, span);
   const sample = capacitySample(
     rate,
     meanUse,
@@ -155,6 +162,18 @@ function learnWorker(
   const capacity =
     before.capacity === null ? sample : before.capacity + tuning.smoothing * (sample - before.capacity);
   return { ...fresh, window: newWindow, capacity };
+}
+
+/**
+ * The worker's mean slot use over the window: exact from its cumulative busy time when it reports
+ * one; otherwise the mean of the slotsBusy snapshots, which overstate a lightly loaded worker that
+ * happens to be busy at report time (and so make the learned capacity ratchet down).
+ */
+function windowUse(s: WorkerSignal, window: WorkerMemory['window'], span: number): number {
+  if (s.busySlotMs !== undefined && window.busySlotMs !== null && s.slotsTotal > 0 && span > 0) {
+    return Math.max(0, Math.min(1, (s.busySlotMs - window.busySlotMs) / (span * s.slotsTotal)));
+  }
+  return window.useSum / window.useCount;
 }
 
 /**

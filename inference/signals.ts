@@ -25,8 +25,10 @@ export class WorkerStats {
   private blobMs = 0;
   private storeMs = 0;
   private readonly started = new Map<string, number>();
-  /** Jobs holding a slot: a job's tail (storing, finishing) runs after it gave its slot back. */
-  private readonly holding = new Set<string>();
+  /** Jobs holding a slot, with when they took it: a job's tail runs after it gave the slot back. */
+  private readonly holding = new Map<string, number>();
+  /** Slot-milliseconds of slots given back (busySlotMs adds the ones still held). */
+  private busyMs = 0;
 
   constructor(
     readonly slotsTotal: number,
@@ -59,13 +61,17 @@ export class WorkerStats {
   jobStarted(id: string): void {
     this.jobsStarted++;
     this.slotsBusy++;
-    this.holding.add(id);
-    this.started.set(id, this.now());
+    const now = this.now();
+    this.holding.set(id, now);
+    this.started.set(id, now);
   }
 
   /** The job's models are done; its slot serves the next job while it finishes. */
   slotReleased(id: string): void {
-    if (!this.holding.delete(id)) return;
+    const since = this.holding.get(id);
+    if (since === undefined) return;
+    this.holding.delete(id);
+    this.busyMs += Math.max(0, this.now() - since);
     this.slotsBusy = Math.max(0, this.slotsBusy - 1);
   }
 
@@ -86,6 +92,17 @@ export class WorkerStats {
     return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.95))];
   }
 
+  /**
+   * Cumulative slot-busy time, exact between reports: the controller divides its growth by
+   * elapsed time × slots for the worker's mean use, where a slotsBusy snapshot would read a
+   * worker that is busy at report time as busy all the time.
+   */
+  busySlotMs(now = this.now()): number {
+    let held = 0;
+    for (const since of this.holding.values()) held += Math.max(0, now - since);
+    return this.busyMs + held;
+  }
+
   signal(id: string, lanes: string[]): WorkerSignal {
     const now = this.now();
     const oldest = Math.min(now, ...this.started.values());
@@ -96,6 +113,7 @@ export class WorkerStats {
       lanes,
       slotsBusy: this.slotsBusy,
       slotsTotal: this.slotsTotal,
+      busySlotMs: this.busySlotMs(now),
       passLatencyEwmaMs: this.ewma,
       passLatencyP95Ms: this.p95(),
       baselinePassMs: this.baseline,

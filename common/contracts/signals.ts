@@ -8,6 +8,11 @@ export const WorkerSignal = z.object({
   lanes: z.array(z.string()),
   slotsBusy: z.number().int().min(0),
   slotsTotal: z.number().int().min(0),
+  /**
+   * Slot-milliseconds spent busy since the worker started (cumulative, like costFinished): its
+   * growth over elapsed time × slotsTotal is the worker's mean use between two reports.
+   */
+  busySlotMs: z.number().min(0).optional(),
   passLatencyEwmaMs: z.number().min(0),
   passLatencyP95Ms: z.number().min(0),
   /** Pass latency measured when idle; the ratio to it says how contended the "GPU" is. */

@@ -51,3 +51,44 @@ describe('capacity learning', () => {
     expect(learnedWith(50)).toBeCloseTo(4, 6);
   });
 });
+
+describe('capacity learning from cumulative busy time', () => {
+  // One slot: 2 cost units/s when saturated (each job takes 500 ms of slot time).
+  const oneSlot = (at: number, cost: number, busySlotMs: number, slotsBusy: number): WorkerSignal => ({
+    ...signal(at, cost, slotsBusy),
+    slotsTotal: 1,
+    busySlotMs,
+  });
+  const opts = { intervalMs: 1000, maxAgeMs: 5000, laneShares: { chat: 1 }, backlogByLane: { chat: 0 } };
+
+  it('does not ratchet down when a lightly loaded worker happens to be busy at every report', () => {
+    let mem = estimateCapacity([oneSlot(0, 0, 0, 1)], null, 0, {
+      ...opts,
+      backlogByLane: { chat: 5 },
+    }).memory;
+    let cost = 0;
+    let busy = 0;
+    let t = 0;
+    // Saturated: 2 units/s with work waiting → learns 2.
+    for (let i = 0; i < 6; i++) {
+      t += 1000;
+      cost += 2;
+      busy += 1000;
+      mem = estimateCapacity([oneSlot(t, cost, busy, 1)], mem, t, {
+        ...opts,
+        backlogByLane: { chat: 5 },
+      }).memory;
+    }
+    // Light load: 0.4 units/s (20 % busy), yet the slot is caught busy at every report.
+    let total = 0;
+    for (let i = 0; i < 20; i++) {
+      t += 1000;
+      cost += 0.4;
+      busy += 200;
+      const out = estimateCapacity([oneSlot(t, cost, busy, 1)], mem, t, opts);
+      mem = out.memory;
+      total = out.estimate.total;
+    }
+    expect(total).toBeGreaterThanOrEqual(1.8);
+  });
+});
