@@ -1,11 +1,7 @@
 import type { Redis } from 'ioredis';
-import {
-  RateLimiterMemory,
-  RateLimiterRedis,
-  RateLimiterRes,
-  type RateLimiterAbstract,
-} from 'rate-limiter-flexible';
+import { type RateLimiterMemory, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Policy } from '../common/policy/schema.ts';
+import { insuredLimiter } from './insured-limiter.ts';
 import type { RateLimitView } from './retry-hints.ts';
 
 export interface AccountLimitOutcome {
@@ -55,17 +51,8 @@ export class AccountLimits {
         continue;
       }
       const keyPrefix = `spillway:rl:${tier}`;
-      const memory = new RateLimiterMemory({ points, duration, keyPrefix });
-      const limiter = this.redis
-        ? new RateLimiterRedis({
-            storeClient: this.redis,
-            points,
-            duration,
-            keyPrefix,
-            insuranceLimiter: memory,
-          })
-        : memory;
-      next.set(tier, { limiter, points, insurance: this.redis ? memory : null });
+      const { limiter, insurance } = insuredLimiter(this.redis, { points, duration, keyPrefix });
+      next.set(tier, { limiter, points, insurance });
     }
     this.byTier = next;
   }

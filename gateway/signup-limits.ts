@@ -1,10 +1,6 @@
 import type { Redis } from 'ioredis';
-import {
-  type RateLimiterAbstract,
-  RateLimiterMemory,
-  RateLimiterRedis,
-  RateLimiterRes,
-} from 'rate-limiter-flexible';
+import { insuredLimiter } from './insured-limiter.ts';
+import { type RateLimiterAbstract, RateLimiterRes } from 'rate-limiter-flexible';
 
 /**
  * Sign-ups per client address (policy.signup.perClient): a slow rate such as 5/h becomes that
@@ -21,16 +17,7 @@ export class SignupLimits {
     const duration = ratePerSec >= 1 ? 1 : 3600;
     const points = Math.max(1, Math.round(ratePerSec * duration));
     const keyPrefix = `spillway:signup:${points}:${duration}`;
-    const memory = new RateLimiterMemory({ points, duration, keyPrefix });
-    this.limiter = this.redis
-      ? new RateLimiterRedis({
-          storeClient: this.redis,
-          points,
-          duration,
-          keyPrefix,
-          insuranceLimiter: memory,
-        })
-      : memory;
+    this.limiter = insuredLimiter(this.redis, { points, duration, keyPrefix }).limiter;
     this.ratePerSec = ratePerSec;
     return this.limiter;
   }

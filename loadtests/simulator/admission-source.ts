@@ -4,7 +4,7 @@ import { StaticPolicySource } from '../../common/policy/policy-source.ts';
 import type { ActivePolicy } from '../../common/policy/schema.ts';
 import { type ControlView, type ControllerMemory, controlStep } from '../../controller/control-step.ts';
 import type { ControlInputs } from '../../controller/observation.ts';
-import { staticAdmission } from '../../controller/static-admission.ts';
+import { staticAdmission } from '../../common/policy/static-admission.ts';
 
 /**
  * Where the simulated gateways get their admission state each interval: the real controller's

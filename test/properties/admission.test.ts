@@ -6,7 +6,7 @@ import { isPaidTier } from '../../common/policy/paid-tiers.ts';
 import type { Policy } from '../../common/policy/schema.ts';
 import { type Decision, type DecisionInput, decide, type LaneBudget } from '../../controller/decision.ts';
 import { laneTier } from '../../controller/observation.ts';
-import { tiersByPriority } from '../../controller/static-admission.ts';
+import { tiersByPriority } from '../../common/policy/paid-tiers.ts';
 import { type AdmissionInput, decideAdmission } from '../../gateway/admission.ts';
 
 /**
@@ -20,7 +20,7 @@ let tiers: string[];
 let lanes: string[];
 beforeAll(async () => {
   policy = (await loadPolicyDir('policies')).policy;
-  tiers = tiersByPriority(policy);
+  tiers = tiersByPriority(policy.tiers);
   lanes = Object.keys(policy.lanes);
 });
 
