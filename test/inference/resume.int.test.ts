@@ -95,7 +95,11 @@ describe('inference over Kafka and Redis', () => {
     expect(done.claims).toBe(2);
     expect(done.result?.images).toHaveLength(3);
     expect(done.partials).toHaveLength(3);
-    const events = (await infra.events.read(m.id, 0)).map((e) => e.event);
+    // The record is the truth; its terminal event is the next write and may trail it a moment.
+    const events = await until(async () => {
+      const all = (await infra.events.read(m.id, 0)).map((e) => e.event);
+      return all.some((e) => e.type === 'state' && e.state === 'completed') && all;
+    }, 10_000);
     expect(events.filter((e) => e.type === 'partial')).toHaveLength(3);
     expect(events.filter((e) => e.type === 'state' && e.state === 'completed')).toHaveLength(1);
     // Resumed, not restarted: pass 1 was recorded once; at most the pass in flight at the kill repeats.
