@@ -6,20 +6,11 @@ import { StaticPolicySource } from '../../common/policy/policy-source.ts';
 import { leaseTtlMs } from '../../controller/leader-lease.ts';
 import { Controller, startController } from '../../controller/service.ts';
 import { testPolicy } from './scenario.ts';
+import { until } from '../support/until.ts';
 
 const log = createLogger('controller-test', 'silent');
 const fastPolicy = () =>
   new StaticPolicySource(testPolicy('aimd', { control: { interval: '200ms', ttl: '1s' } }));
-
-async function until<T>(probe: () => Promise<T | null | undefined | false>, timeoutMs: number): Promise<T> {
-  const start = Date.now();
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() - start > timeoutMs) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('leader election', () => {
   it('only the lease holder publishes; a standby takes over after the leader dies without releasing', async () => {

@@ -11,21 +11,12 @@ import { StaticPolicySource } from '../../common/policy/policy-source.ts';
 import { OnnxModels } from '../../inference/onnx-models.ts';
 import { InferenceWorker } from '../../inference/worker.ts';
 import { enqueue, jobMessage, testModels, testPolicy } from './fixtures.ts';
+import { until } from '../support/until.ts';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'spillway-follow-'));
 const lane = `fol${Date.now().toString(36)}`;
 let infra: Infra;
 let models: OnnxModels;
-
-async function until<T>(probe: () => Promise<T | null | undefined | false>, timeoutMs: number): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    const v = await probe();
-    if (v) return v;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error('condition not met in time');
-}
 
 beforeAll(async () => {
   const bundle = await testModels();

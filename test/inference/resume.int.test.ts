@@ -9,6 +9,7 @@ import { createDistributedInfra } from '../../common/distributed-infra.ts';
 import type { Infra } from '../../common/infra.ts';
 import { createLogger } from '../../common/log.ts';
 import { enqueue, jobMessage, testModels } from './fixtures.ts';
+import { until } from '../support/until.ts';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'spillway-inference-'));
 const lane = `res${Date.now().toString(36)}`;
@@ -46,16 +47,6 @@ function startWorker(workerId: string): Promise<ChildProcess> {
     });
     child.once('exit', (code) => reject(new Error(`worker ${workerId} exited with ${code}`)));
   });
-}
-
-async function until<T>(probe: () => Promise<T | null | undefined | false>, timeoutMs: number): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    const v = await probe();
-    if (v) return v;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error('condition not met in time');
 }
 
 beforeAll(async () => {

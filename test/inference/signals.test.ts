@@ -10,6 +10,7 @@ import { passDetail } from '../../inference/render-plan.ts';
 import { WorkerStats } from '../../inference/signals.ts';
 import { InferenceWorker } from '../../inference/worker.ts';
 import { enqueue, jobMessage, testModels, testPolicy } from './fixtures.ts';
+import { until } from '../support/until.ts';
 
 let models: OnnxModels;
 let categories: { text: string[]; visual: string[] };
@@ -20,14 +21,6 @@ beforeAll(async () => {
   categories = { text: bundle.textCategories, visual: bundle.visualCategories };
 });
 afterAll(() => models.close());
-
-async function until(probe: () => boolean | Promise<boolean>, timeoutMs = 10_000) {
-  const end = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 describe('worker signal as the controller reads it', () => {
   it('retires the cost of every finished job, so the learned cost per job is the admitted one', async () => {

@@ -10,6 +10,7 @@ import type { ModelRunner } from '../../inference/model-runner.ts';
 import { OnnxModels } from '../../inference/onnx-models.ts';
 import { InferenceWorker, type WorkerOptions } from '../../inference/worker.ts';
 import { enqueue, jobMessage, testModels, testPolicy } from './fixtures.ts';
+import { until } from '../support/until.ts';
 
 let models: OnnxModels;
 let categories: { text: string[]; visual: string[] };
@@ -56,16 +57,6 @@ async function publish(infra: Infra, message: JobMessage) {
     value: Buffer.from(JSON.stringify(message)),
     headers: {},
   });
-}
-
-async function until<T>(probe: () => Promise<T | null | undefined | false>, timeoutMs = 10_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    const v = await probe();
-    if (v) return v;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error('condition not met in time');
 }
 
 async function skipped(reason: string): Promise<number> {
