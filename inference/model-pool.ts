@@ -2,6 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { SpillwayError } from '../common/errors.ts';
 import type { ModelBundle } from './models/model-cache.ts';
 import type { ModelRunner } from './model-runner.ts';
+import type { PriorityResult } from './thread-priority.ts';
 
 interface Thread {
   worker: Worker;
@@ -24,28 +25,36 @@ export class ModelPool implements ModelRunner {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
 
-  private constructor(private readonly threads: Thread[]) {
+  private constructor(
+    private readonly threads: Thread[],
+    /** What each thread made of the lower CPU priority asked of it (see thread-priority.ts). */
+    readonly priorities: PriorityResult[],
+  ) {
     for (const t of threads) {
       t.worker.on('message', (msg: { id?: number; result?: unknown; error?: string }) => this.settle(msg));
       t.worker.on('error', (err) => this.failThread(t, err));
     }
   }
 
-  static async start(bundle: ModelBundle, size: number): Promise<ModelPool> {
-    const threads = await Promise.all(
+  /** `nice` (0–19) lowers each model thread's CPU priority below the event loops'; 0 leaves it. */
+  static async start(bundle: ModelBundle, size: number, nice = 0): Promise<ModelPool> {
+    const started = await Promise.all(
       Array.from({ length: Math.max(1, size) }, async () => {
         // The .mjs bootstrap registers tsx in the thread, which then runs model-thread.ts.
         const worker = new Worker(new URL('./model-thread.bootstrap.mjs', import.meta.url), {
-          workerData: { bundle },
+          workerData: { bundle, nice },
         });
-        await new Promise<void>((resolve, reject) => {
-          worker.once('message', () => resolve());
+        const priority = await new Promise<PriorityResult>((resolve, reject) => {
+          worker.once('message', (msg: { priority: PriorityResult }) => resolve(msg.priority));
           worker.once('error', reject);
         });
-        return { worker, inFlight: 0 };
+        return { thread: { worker, inFlight: 0 }, priority };
       }),
     );
-    return new ModelPool(threads);
+    return new ModelPool(
+      started.map((s) => s.thread),
+      started.map((s) => s.priority),
+    );
   }
 
   private settle(msg: { id?: number; result?: unknown; error?: string }) {

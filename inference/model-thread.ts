@@ -2,12 +2,16 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { ModelBundle } from './models/model-cache.ts';
 import type { ModelRunner } from './model-runner.ts';
 import { OnnxModels } from './onnx-models.ts';
+import { lowerThreadPriority } from './thread-priority.ts';
 
 /** Entry of a model thread (see model-pool.ts): loads the sessions, then serves calls in order. */
 type Method = Exclude<keyof ModelRunner, 'close'>;
 
 const port = parentPort!;
-const models = await OnnxModels.load((workerData as { bundle: ModelBundle }).bundle);
+const data = workerData as { bundle: ModelBundle; nice: number };
+// Before the sessions load, so any thread they start inherits the lower priority too.
+const priority = lowerThreadPriority(data.nice);
+const models = await OnnxModels.load(data.bundle);
 port.on('message', async (msg: { id: number; method: Method; args: unknown[] }) => {
   try {
     const fn = models[msg.method] as (...a: unknown[]) => Promise<unknown>;
@@ -17,7 +21,7 @@ port.on('message', async (msg: { id: number; method: Method; args: unknown[] }) 
     port.postMessage({ id: msg.id, error: err instanceof Error ? err.message : String(err) });
   }
 });
-port.postMessage({ ready: true });
+port.postMessage({ ready: true, priority });
 
 /** A result that owns its whole buffer moves to the caller instead of being copied (4 MB at 1024²). */
 function ownBuffer(result: unknown): ArrayBuffer[] {

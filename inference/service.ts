@@ -21,6 +21,8 @@ export interface InferenceDeps {
   leaseMs?: number;
   modelDir?: string;
   modelThreads?: number;
+  /** CPU nice value of the model threads (SPILLWAY_MODEL_NICE); 0 = same as the event loops. */
+  modelNice?: number;
 }
 
 const CALIBRATION_SIDE = 512;
@@ -44,7 +46,11 @@ export async function startInference(deps: InferenceDeps): Promise<{ close(): Pr
     onBuilt: (name, bytes, ms) => deps.log.info({ model: name, bytes, ms: Math.round(ms) }, 'model built'),
   });
   const threads = deps.modelThreads ?? Math.max(1, Math.min(deps.slots, availableParallelism()));
-  const models = await ModelPool.start(bundle, threads);
+  const nice = deps.modelNice ?? 0;
+  const models = await ModelPool.start(bundle, threads, nice);
+  const unlowered = models.priorities.find((p) => !p.applied);
+  if (nice > 0 && unlowered && !unlowered.applied)
+    deps.log.warn({ reason: unlowered.reason }, 'model threads keep normal CPU priority');
   const worker = new InferenceWorker({
     infra: deps.infra,
     policy: deps.policy,
@@ -65,7 +71,14 @@ export async function startInference(deps: InferenceDeps): Promise<{ close(): Pr
     (err) => deps.log.warn({ err }, 'signal report failed'),
   );
   deps.log.info(
-    { workerId: deps.workerId, slots: deps.slots, lanes: worker.lanes(), threads, models: bundle.hash },
+    {
+      workerId: deps.workerId,
+      slots: deps.slots,
+      lanes: worker.lanes(),
+      threads,
+      nice,
+      models: bundle.hash,
+    },
     'inference started',
   );
   return {

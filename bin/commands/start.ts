@@ -58,6 +58,7 @@ export async function startEmbeddedStack(options: EmbeddedOptions = {}): Promise
         workerId: workerId(config, 'worker'),
         slots: config.SPILLWAY_WORKER_SLOTS,
         lanes: config.SPILLWAY_LANES?.split(','),
+        modelNice: config.SPILLWAY_MODEL_NICE,
       }),
     );
     const statusRoutes = await startControlPlane(config, infra, policy, log, closers);
@@ -131,7 +132,15 @@ async function startRole(
     const lanes = config.SPILLWAY_LANES?.split(',');
     const slots = config.SPILLWAY_WORKER_SLOTS;
     closers.push(
-      await startInference({ infra, policy, log, workerId: workerId(config, 'worker'), slots, lanes }),
+      await startInference({
+        infra,
+        policy,
+        log,
+        workerId: workerId(config, 'worker'),
+        slots,
+        lanes,
+        modelNice: config.SPILLWAY_MODEL_NICE,
+      }),
     );
     const ops = await serveOps(
       new Hono(),

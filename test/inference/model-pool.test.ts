@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { getPriority } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelPool } from '../../inference/model-pool.ts';
 import { OnnxModels } from '../../inference/onnx-models.ts';
@@ -36,4 +38,28 @@ describe('model pool', () => {
     // A blocked loop would tick once at the end; a free one ticks through the decode.
     expect(ticks).toBeGreaterThan(Math.min(5, elapsed / 20));
   });
+
+  it('lowers the CPU priority of its model threads only, when asked', async () => {
+    const bundle = await testModels();
+    const lowered = await ModelPool.start(bundle, 2, 7);
+    try {
+      const ids = lowered.priorities.map((p) => (p.applied ? p.threadId : Number.NaN));
+      expect(ids.every((id) => id > 0 && id !== process.pid)).toBe(true);
+      expect(ids.map(threadNice)).toEqual([7, 7]);
+      // The event loop's thread keeps its priority; the default pool above is not lowered.
+      expect(getPriority()).toBe(0);
+      expect(pool.priorities.every((p) => !p.applied)).toBe(true);
+      // Still computes the same results.
+      const tokens = tokenize('a lighthouse at dusk');
+      expect([...(await lowered.prior(tokens, 3, 4, 4))]).toEqual([...(await local.prior(tokens, 3, 4, 4))]);
+    } finally {
+      await lowered.close();
+    }
+  });
 });
+
+/** The nice value of one thread of this process, from /proc (field 19 of its stat line). */
+function threadNice(threadId: number): number {
+  const stat = readFileSync(`/proc/self/task/${threadId}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+}
