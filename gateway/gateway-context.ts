@@ -16,6 +16,7 @@ import type { IdempotencyMemo } from './idempotency-memo.ts';
 import type { ImageUrlSigner } from './image-urls.ts';
 import type { ResultContext } from './image-results.ts';
 import { jitteredHintMs, retryHeaders } from './retry-hints.ts';
+import { InlineBlobs } from './inline-blobs.ts';
 
 /**
  * Counters since start by `lane/tier`, in COST UNITS (policy operation cost × images × size), as
@@ -101,6 +102,7 @@ export function resultContext(g: GatewayContext, c: Context, now: number): Resul
     origin: new URL(c.req.url).origin,
     urlTtlMs: g.policy().policy.limits.urlTtl,
     now,
+    inline: new InlineBlobs(),
   };
 }
 

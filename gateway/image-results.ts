@@ -2,6 +2,7 @@ import type { JobRecord } from '../common/contracts/index.ts';
 import type { BlobStore } from '../common/blob/blob-store.ts';
 import { ApiError } from './api-error.ts';
 import type { ImageUrlSigner } from './image-urls.ts';
+import type { InlineBlobs } from './inline-blobs.ts';
 import type { ImagesResponse } from './openai-schemas.ts';
 import { jitteredHintMs, retryHeaders } from './retry-hints.ts';
 
@@ -12,6 +13,8 @@ export interface ResultContext {
   origin: string;
   urlTtlMs: number;
   now: number;
+  /** Holds the b64_json images until the response is serialised with `inline.json()`. */
+  inline: InlineBlobs;
 }
 
 /** Response fields OpenAI echoes: resolved quality and background, never `auto`. */
@@ -29,13 +32,17 @@ export function resultSize(record: JobRecord): string {
   return first ? `${first.width}x${first.height}` : record.message.params.size;
 }
 
-export async function blobBase64(blobs: BlobStore, key: string): Promise<string> {
+/** A stored image as a `b64_json` value: a stand-in that `inline.json()` expands to base64. */
+export async function inlineImage(blobs: BlobStore, key: string, inline: InlineBlobs): Promise<string> {
   const blob = await blobs.get(key);
   if (!blob) throw new ApiError(500, 'result_missing', 'The image of this job is no longer available.');
-  return blob.data.toString('base64');
+  return inline.add(blob.data);
 }
 
-/** A completed job as OpenAI's ImagesResponse: b64_json read from the blob store, or signed URLs. */
+/**
+ * A completed job as OpenAI's ImagesResponse: signed URLs, or b64_json read from the blob store
+ * as stand-ins, so serialise it with `ctx.inline.json()`.
+ */
 export async function imagesResponse(record: JobRecord, ctx: ResultContext): Promise<ImagesResponse> {
   const result = record.result;
   if (!result) throw new ApiError(500, 'result_missing', 'The job finished without a result.');
@@ -44,7 +51,9 @@ export async function imagesResponse(record: JobRecord, ctx: ResultContext): Pro
     record.message.params.responseFormat === 'url'
       ? result.images.map((_, i) => ({ url: ctx.origin + ctx.signer.path(record.id, i, expires) }))
       : await Promise.all(
-          result.images.map(async (img) => ({ b64_json: await blobBase64(ctx.blobs, img.blob) })),
+          result.images.map(async (img) => ({
+            b64_json: await inlineImage(ctx.blobs, img.blob, ctx.inline),
+          })),
         );
   return {
     created: result.created,

@@ -8,7 +8,7 @@ import { enqueueJob } from './enqueue.ts';
 import { authenticate, type GatewayContext, nodeIncoming, resultContext } from './gateway-context.ts';
 import { admissionSeconds, admissionTotal, firstPartialSeconds, heldConnections } from './gateway-metrics.ts';
 import { type ResolvedImageRequest, resolveImageRequest } from './image-request.ts';
-import { blobBase64, imagesResponse, terminalError } from './image-results.ts';
+import { imagesResponse, inlineImage, terminalError } from './image-results.ts';
 import { cancelJob } from './job-actions.ts';
 import { followJob } from './job-follow.ts';
 import { jobView } from './job-view.ts';
@@ -279,13 +279,15 @@ async function finalAnswer(
   headers: Record<string, string>,
 ) {
   if (record.state !== 'completed') throw terminalError(record, Math.random());
-  const body = await imagesResponse(record, resultContext(g, c, Date.now()));
-  return c.json(body, 200, { ...headers, vary: 'Prefer' });
+  const ctx = resultContext(g, c, Date.now());
+  const body = await imagesResponse(record, ctx);
+  return tracedJson(c, ctx.inline.json(body), 200, { ...headers, vary: 'Prefer' });
 }
 
 async function accepted(g: GatewayContext, c: Context, record: JobRecord, headers: Record<string, string>) {
-  const view = await jobView(record, null, null, resultContext(g, c, Date.now()));
-  return tracedJson(c, JSON.stringify(view), 202, {
+  const ctx = resultContext(g, c, Date.now());
+  const view = await jobView(record, null, null, ctx);
+  return tracedJson(c, ctx.inline.json(view), 202, {
     ...headers,
     location: `/v1/images/jobs/${record.id}`,
     'preference-applied': 'respond-async',
@@ -369,7 +371,7 @@ function streamJob(
         0,
         async (e) => {
           if (e.event.type !== 'partial' || sent >= cap) return;
-          const b64 = await blobBase64(g.infra.blobs, e.event.blob);
+          const b64 = await inlineImage(g.infra.blobs, e.event.blob, sink.inline);
           if (sent === 0) firstPartialSeconds.observe((performance.now() - started) / 1000);
           sink.event({
             type: `${prefix}.partial_image`,
@@ -400,7 +402,7 @@ function streamJob(
         return;
       }
       for (const img of final.result.images) {
-        const b64 = await blobBase64(g.infra.blobs, img.blob);
+        const b64 = await inlineImage(g.infra.blobs, img.blob, sink.inline);
         sink.event({
           type: `${prefix}.completed`,
           b64_json: b64,

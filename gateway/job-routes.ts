@@ -3,11 +3,12 @@ import { isTerminal, JobId, type JobRecord, type ProgressEvent } from '../common
 import { ApiError } from './api-error.ts';
 import { authenticate, type GatewayContext, resultContext } from './gateway-context.ts';
 import { heldConnections } from './gateway-metrics.ts';
-import { blobBase64, imagesResponse, terminalError } from './image-results.ts';
+import { imagesResponse, inlineImage, terminalError } from './image-results.ts';
 import { cancelJob } from './job-actions.ts';
 import { followJob } from './job-follow.ts';
 import { estimatedWaitMs, jobView, queuePosition } from './job-view.ts';
 import { sseResponse, type SseSink } from './sse.ts';
+import { tracedJson } from './request-trace.ts';
 
 const JOB_NOT_FOUND = (id: string) =>
   new ApiError(404, 'job_not_found', `No job found with id '${id}'.`, 'id', { 'x-should-retry': 'false' });
@@ -31,9 +32,9 @@ export function jobRoutes(app: Hono, g: GatewayContext): void {
   app.get('/v1/images/jobs/:id', async (c) => {
     const record = await ownJob(g, c);
     const admission = g.admission.tier(record.lane, record.tier, Date.now());
-    return c.json(
-      await jobView(record, await positionOf(g, record), admission, resultContext(g, c, Date.now())),
-    );
+    const ctx = resultContext(g, c, Date.now());
+    const view = await jobView(record, await positionOf(g, record), admission, ctx);
+    return tracedJson(c, ctx.inline.json(view), 200, {});
   });
 
   app.delete('/v1/images/jobs/:id', async (c) => {
@@ -49,7 +50,8 @@ export function jobRoutes(app: Hono, g: GatewayContext): void {
         'x-should-retry': 'false',
       });
     }
-    return c.json(await jobView(after, null, null, resultContext(g, c, Date.now())));
+    const ctx = resultContext(g, c, Date.now());
+    return tracedJson(c, ctx.inline.json(await jobView(after, null, null, ctx)), 200, {});
   });
 
   app.get('/v1/images/jobs/:id/events', async (c) => {
@@ -72,7 +74,7 @@ export function jobRoutes(app: Hono, g: GatewayContext): void {
                 partial_image_index: partials++,
                 pass: event.pass,
                 passes: event.passes,
-                b64_json: await blobBase64(g.infra.blobs, event.blob),
+                b64_json: await inlineImage(g.infra.blobs, event.blob, sink.inline),
               });
               return;
             }
@@ -144,7 +146,7 @@ async function sendState(
     sink.event({
       type: 'job.completed',
       id: record.id,
-      result: await imagesResponse(final, resultContext(g, c, Date.now())),
+      result: await imagesResponse(final, { ...resultContext(g, c, Date.now()), inline: sink.inline }),
     });
     return;
   }

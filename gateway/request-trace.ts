@@ -40,7 +40,7 @@ export function requestTrace(c: Context): Trace {
  */
 export function tracedJson(
   c: Context,
-  body: string,
+  body: string | Uint8Array<ArrayBuffer>,
   status: number,
   headers: Record<string, string>,
 ): Response {

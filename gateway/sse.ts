@@ -1,3 +1,5 @@
+import { InlineBlobs } from './inline-blobs.ts';
+
 const encoder = new TextEncoder();
 
 export const KEEP_ALIVE_MS = 10_000;
@@ -5,6 +7,8 @@ export const KEEP_ALIVE_MS = 10_000;
 export interface SseSink {
   /** A `data:` event whose JSON carries its own `type`; the `event:` line equals it. */
   event(data: { type: string } & Record<string, unknown>): void;
+  /** Images for the next event's b64_json fields (see InlineBlobs). */
+  readonly inline: InlineBlobs;
   /** An error after the stream started: a bare `data:` line with OpenAI's error envelope. */
   error(envelope: unknown): void;
 }
@@ -28,12 +32,14 @@ export function sseResponse(
   };
   const body = new ReadableStream<Uint8Array>({
     start(controller) {
-      const write = (text: string) => {
-        if (!ended) controller.enqueue(encoder.encode(text));
+      const write = (chunk: string | Uint8Array) => {
+        if (!ended) controller.enqueue(typeof chunk === 'string' ? encoder.encode(chunk) : chunk);
       };
+      const inline = new InlineBlobs();
       timer = setInterval(() => write(': keep-alive\n\n'), options.keepAliveMs ?? KEEP_ALIVE_MS);
       const sink: SseSink = {
-        event: (data) => write(`event: ${data.type}\ndata: ${JSON.stringify(data)}\n\n`),
+        inline,
+        event: (data) => write(inline.json(data, `event: ${data.type}\ndata: `, '\n\n')),
         error: (envelope) => write(`data: ${JSON.stringify(envelope)}\n\n`),
       };
       run(sink, abort.signal)

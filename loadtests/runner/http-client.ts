@@ -91,8 +91,10 @@ export class ImagesClient {
         const location = String(headers.location ?? '');
         return await this.pollJob(location, req, signal, responseMs, headers);
       }
-      const text = await res.body.text();
-      if (req.entry.delivery === 'stream') return this.streamOutcome(text, headers, responseMs);
+      if (req.entry.delivery === 'stream')
+        return this.streamOutcome(await res.body.text(), headers, responseMs);
+      // Read as bytes: decoding a megabyte of base64 JSON per image would load the generator's loop.
+      await res.body.arrayBuffer();
       return this.outcome('completed', res.statusCode, headers, 'ok', responseMs, true);
     } catch (err) {
       const responseMs = performance.now() - sent;
