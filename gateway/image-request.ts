@@ -4,6 +4,7 @@ import { parseSize } from '../common/contracts/index.ts';
 import type { Policy } from '../common/policy/schema.ts';
 import { ApiError, invalidParam } from './api-error.ts';
 import type { ImageEditRequest, ImageGenerationRequest } from './openai-schemas.ts';
+import { requestCost } from '../common/policy/request-cost.ts';
 
 /** An OpenAI request resolved against the policy: what the job will carry and what it costs. */
 export interface ResolvedImageRequest {
@@ -73,6 +74,6 @@ export function resolveImageRequest(
     seed: req.seed ?? randomInt(2 ** 31 - 1),
     responseFormat: req.response_format ?? (model.name.startsWith('dall-e') ? 'url' : 'b64_json'),
   };
-  const cost = policy.operations[operation].cost * n * ((width * height) / (1024 * 1024));
+  const cost = requestCost(policy, operation, n, width, height);
   return { operation, prompt: req.prompt, params, stream, passes: model.passes, cost };
 }

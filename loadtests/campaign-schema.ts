@@ -123,7 +123,12 @@ export type Expectations = z.infer<typeof Expectations>;
 
 export const Simulation = z
   .object({
-    capacity: z.number().positive().describe('GPU capacity in cost units per second at the start'),
+    capacity: z
+      .number()
+      .positive()
+      .describe(
+        'GPU capacity in policy cost units per second at the start (a 1024×1024 generation costs 1). With rateUnit capacity, a rate of 1 is as many requests/s of the reference request (the first paid entry) as this capacity serves',
+      ),
     gateways: z.number().int().min(1).default(8),
     workers: z.number().int().min(1).default(100),
     passMs: z.number().positive().default(2000).describe('Idle time of one decode pass'),

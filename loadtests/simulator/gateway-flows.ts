@@ -3,6 +3,7 @@ import type { Policy } from '../../common/policy/schema.ts';
 import { decideAdmission } from '../../gateway/admission.ts';
 import { jitteredHintMs } from '../../gateway/retry-hints.ts';
 import type { ClientBehaviour, MixEntry } from '../campaign-schema.ts';
+import { entryCost } from '../reference-request.ts';
 import { laneTier } from './lane-tier.ts';
 
 /**
@@ -113,7 +114,7 @@ export class GatewayFlows {
     for (const g of groups) {
       if (g.count <= 0) continue;
       const key = laneTier(g.entry.lane, g.entry.tier);
-      const cost = this.policy.operations[g.entry.operation as Operation].cost;
+      const cost = entryCost(this.policy, g.entry);
       if (g.retries === 0) {
         this.bump(key, 'offered', g.count);
         this.bump(key, 'offeredCost', g.count * cost);

@@ -3,6 +3,7 @@ import type { ActivePolicy } from '../../common/policy/schema.ts';
 import type { ControlView } from '../../controller/control-step.ts';
 import { classRatesAt, stageAt } from '../runner/arrivals.ts';
 import type { Campaign, Fault } from '../campaign-schema.ts';
+import { entryCost, referenceEntry } from '../reference-request.ts';
 import { triggerEndMs } from '../runner/verdict.ts';
 import { type AdmissionSource, admissionSource, type ControllerMode } from './admission-source.ts';
 import { type FlowTotals, GatewayFlows, type RequestGroup, zeroFlows } from './gateway-flows.ts';
@@ -99,7 +100,8 @@ export function simulateCampaign(c: Campaign, active: ActivePolicy, o: SimOption
   const mode = o.controller ?? 'on';
   const tickMs = policy.control.interval;
   const sim = c.simulation ?? { capacity: 10, gateways: 2, workers: 2, passMs: 500, retryingClients: 1 };
-  const unit = c.rateUnit === 'capacity' ? sim.capacity : 1;
+  // Capacity is in cost units; `rateUnit: capacity` means requests/s of the reference request.
+  const unit = c.rateUnit === 'capacity' ? sim.capacity / entryCost(policy, referenceEntry(c)) : 1;
   const total = c.stages.reduce((s, x) => s + x.duration, 0);
   const ticks = Math.ceil(total / tickMs);
   const lanes = Object.keys(policy.lanes);

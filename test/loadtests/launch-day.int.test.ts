@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { loadPolicyDir } from '../../common/policy/loader.ts';
 import { type Campaign, loadCampaign } from '../../loadtests/campaign-schema.ts';
+import { entryCost, referenceEntry } from '../../loadtests/reference-request.ts';
 import { runLoadtest } from '../../loadtests/runner/loadtest.ts';
 import { simulateCampaign } from '../../loadtests/simulator/simulate.ts';
 
@@ -55,19 +56,22 @@ describe('launch day against the embedded stack', () => {
     expect(f.recoverySeconds!).toBeLessThanOrEqual(60);
   }, 240_000);
 
-  // The issue asks for agreement within 10 %; measured 1.20 on this machine (issue 7 open). The
-  // assertion holds the simulator to what it achieves now, so a regression still fails.
-  it('agrees with the simulator on the same small campaign within 25 % (issue target: 10 %)', async () => {
+  // Measured 1.20 while the simulator priced every request at its operation's cost (1024²) and the
+  // gateway by its size: free was shed in the simulation and admitted for real. Both now use
+  // requestCost (common/policy/request-cost.ts): 1.000 on this machine.
+  it('agrees with the simulator on the same small campaign within 10 %', async () => {
     const base = short(await loadCampaign('steady', { durationMs: 20_000 }), 20_000);
     const { report } = await runLoadtest({ campaign: base, modes: ['on'] });
-    const capacity = report.capacity!;
+    const active = await loadPolicyDir('policies');
+    // The probe measured requests/s of the reference request; the simulator counts cost units.
+    const capacity = report.capacity! * entryCost(active.policy, referenceEntry(base));
     const real = report.runs[0].figures;
     const sim = simulateCampaign(
       {
         ...base,
         simulation: { capacity, workers: 1, gateways: 1, passMs: 1000 / capacity, retryingClients: 1 },
       },
-      await loadPolicyDir('policies'),
+      active,
     );
     const simOffered = Object.values(sim.tiers).reduce((s, t) => s + t.offered, 0);
     const simCompleted = Object.values(sim.tiers).reduce((s, t) => s + t.completed, 0);
@@ -77,7 +81,7 @@ describe('launch day against the embedded stack', () => {
     expect(real.offered / simOffered).toBeLessThan(1.2);
     const ratio = real.completed / real.offered / (simCompleted / simOffered);
     console.log(`[simulator vs real] completion ratio ${ratio.toFixed(3)} (target 1 ± 0.10)`);
-    expect(ratio).toBeGreaterThan(0.75);
-    expect(ratio).toBeLessThan(1.25);
+    expect(ratio).toBeGreaterThan(0.9);
+    expect(ratio).toBeLessThan(1.1);
   }, 240_000);
 });
