@@ -67,8 +67,11 @@ function scheduleFaults(o: RunOptions, t0: number, log: RunResult['faults']): ()
   const undos: (() => Promise<void>)[] = [];
   for (const f of o.campaign.faults) {
     const injector = o.target.faults;
-    if (!injector?.supports(f.kind)) {
-      log.push({ at: f.at, kind: f.kind, applied: false, note: `not supported by ${o.target.label}` });
+    const why = injector
+      ? injector.unsupported(f.kind)
+      : `${o.target.label} applies no faults (a stack started with --mode distributed does)`;
+    if (why !== null || !injector) {
+      log.push({ at: f.at, kind: f.kind, applied: false, note: why ?? '' });
       continue;
     }
     timers.push(
@@ -88,10 +91,21 @@ async function applyFault(
   log: RunResult['faults'],
 ) {
   try {
-    const undo = await injector.apply(f);
-    log.push({ at: f.at, kind: f.kind, applied: true, note: f.for ? `for ${f.for} ms` : 'until the end' });
-    if (f.for === undefined) return void undos.push(undo);
-    setTimeout(() => void undo(), f.for);
+    const applied = await injector.apply(f);
+    const span = f.for ? `for ${f.for} ms` : 'until the end';
+    log.push({ at: f.at, kind: f.kind, applied: true, note: `${applied.note}; ${span}` });
+    // An undo that fails (a worker that does not come back) belongs in the report too.
+    let undoing: Promise<void> | null = null;
+    const undo = () =>
+      (undoing ??= applied.undo().catch((err: Error) => {
+        log.push({ at: f.at, kind: f.kind, applied: false, note: `undo failed: ${err.message}` });
+      }));
+    // Undone after `for`, or when the run ends first (once either way; the run waits for it).
+    const timer = f.for === undefined ? null : setTimeout(() => void undo(), f.for);
+    undos.push(() => {
+      if (timer) clearTimeout(timer);
+      return undo();
+    });
   } catch (err) {
     log.push({ at: f.at, kind: f.kind, applied: false, note: (err as Error).message });
   }
@@ -109,7 +123,7 @@ export async function runCampaign(o: RunOptions): Promise<RunResult> {
   const startedAt = new Date().toISOString();
   const sampler = new StatusSampler(o.target.statusUrls, t0);
   sampler.start();
-  const metrics = new MetricsSampler(`${o.target.url}/metrics`, t0);
+  const metrics = new MetricsSampler(() => o.target.metricsUrls(), t0);
   // Twice a second: each scrape collects the process metrics on the gateway's own event loop.
   metrics.start(500);
   const cpu0 = process.cpuUsage();

@@ -48,8 +48,12 @@ export class MetricsSampler {
   private timer: NodeJS.Timeout | null = null;
   private busy = false;
 
+  /**
+   * `urls()` is asked at each scrape (workers come and go under faults): the first is the
+   * gateway's, whose loop lag and CPU are kept; busy slots are summed over every answer.
+   */
   constructor(
-    private readonly url: string,
+    private readonly urls: () => string[],
     private readonly t0: number,
   ) {}
 
@@ -63,12 +67,16 @@ export class MetricsSampler {
     if (this.busy) return;
     this.busy = true;
     try {
-      const res = await request(this.url, { headersTimeout: 1000, bodyTimeout: 1000 });
-      if (res.statusCode !== 200) return void (await res.body.dump());
-      this.samples.push(extractMetrics(await res.body.text(), performance.now() - this.t0));
+      const texts = await Promise.all(this.urls().map(scrape));
+      if (texts[0] === null) return;
+      const t = performance.now() - this.t0;
+      const sample = extractMetrics(texts[0], t);
+      for (const text of texts.slice(1)) {
+        const busy = text === null ? null : metricSum(text, 'spillway_worker_slots_busy');
+        if (busy !== null) sample.slotsBusy = (sample.slotsBusy ?? 0) + busy;
+      }
+      this.samples.push(sample);
       this.available = true;
-    } catch {
-      // /metrics is optional on a URL target; the report then says n/a.
     } finally {
       this.busy = false;
     }
@@ -77,5 +85,19 @@ export class MetricsSampler {
   stop() {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+  }
+}
+
+/** One /metrics text, or null: /metrics is optional on a URL target (the report then says n/a). */
+async function scrape(url: string): Promise<string | null> {
+  try {
+    const res = await request(url, { headersTimeout: 1000, bodyTimeout: 1000 });
+    if (res.statusCode !== 200) {
+      await res.body.dump();
+      return null;
+    }
+    return await res.body.text();
+  } catch {
+    return null;
   }
 }

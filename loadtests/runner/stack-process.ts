@@ -1,0 +1,108 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { request } from 'undici';
+import { DependencyError } from '../../common/errors.ts';
+
+const CLI = fileURLToPath(new URL('../../bin/spillway.js', import.meta.url));
+
+/**
+ * One `spillway start [role]` child process of a load-test stack. A separate process keeps the
+ * load generator's event loop from skewing the stack's latency, and vice versa; the output tail
+ * is kept for the error a failed start reports.
+ */
+export class StackProcess {
+  private child: ChildProcess | null = null;
+  private output = '';
+  /** Set when this side stops or kills it: any other exit is a crash worth telling. */
+  private ending = false;
+
+  constructor(
+    readonly name: string,
+    private readonly args: string[],
+    private readonly env: Record<string, string>,
+  ) {}
+
+  running(): boolean {
+    return this.child !== null && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** Spawns the process and waits until `readyUrl` answers 200 (bounded). */
+  async start(readyUrl: string, timeoutMs: number): Promise<void> {
+    this.output = '';
+    this.ending = false;
+    const child = spawn(process.execPath, [CLI, 'start', ...this.args], {
+      env: this.env,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    this.child = child;
+    child.stderr?.on('data', (d: Buffer) => {
+      this.output = (this.output + d.toString()).slice(-20_000);
+    });
+    let up = false;
+    // A crash mid-run otherwise shows only as refused connections in the report (a crash while
+    // starting is the error start() throws).
+    child.once('exit', (code, signal) => {
+      if (this.ending || !up) return;
+      process.stderr.write(
+        `spillway loadtest: ${this.name} exited unexpectedly (${signal ?? code}):\n${this.output.slice(-4000)}\n`,
+      );
+    });
+    try {
+      await this.waitReady(readyUrl, timeoutMs);
+      up = true;
+    } catch (err) {
+      await this.stop();
+      throw err;
+    }
+  }
+
+  /** SIGTERM (the process drains), SIGKILL after `graceMs`: bounded either way. */
+  async stop(graceMs = 5000): Promise<void> {
+    const child = this.child;
+    if (!child || !this.running()) return;
+    this.ending = true;
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  /** kill -9: no drain, no lease release, no commit — a crashed host. */
+  async kill(): Promise<void> {
+    const child = this.child;
+    if (!child || !this.running()) return;
+    this.ending = true;
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    child.kill('SIGKILL');
+    await exited;
+  }
+
+  /** For an exit handler: no waiting. */
+  killNow(): void {
+    this.ending = true;
+    if (this.running()) this.child?.kill('SIGKILL');
+  }
+
+  private async waitReady(url: string, timeoutMs: number): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    while (Date.now() < until) {
+      if (!this.running()) {
+        throw new DependencyError(this.name, `exited with ${this.exit()}: ${this.output.slice(-2000)}`);
+      }
+      try {
+        const res = await request(url, { headersTimeout: 1000 });
+        await res.body.dump();
+        if (res.statusCode === 200) return;
+      } catch {
+        // not listening yet
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    throw new DependencyError(this.name, `not ready within ${timeoutMs} ms: ${this.output.slice(-2000)}`);
+  }
+
+  private exit(): string {
+    return String(this.child?.signalCode ?? this.child?.exitCode);
+  }
+}
