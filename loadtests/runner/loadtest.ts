@@ -13,6 +13,7 @@ import { type RunResult, runCampaign } from './campaign-run.ts';
 import { probeCapacity } from './capacity-probe.ts';
 import { ImagesClient } from './http-client.ts';
 import { buildReport, type LoadReport, writeReport } from './report.ts';
+import { startDistributedTarget } from './distributed-target.ts';
 import { type ControllerMode, startEmbeddedTarget, type Target, urlTarget } from './target.ts';
 
 /** `spillway loadtest`: options after flag parsing. */
@@ -28,9 +29,17 @@ export interface LoadtestOptions extends CampaignOverrides {
   outDir?: string;
   /** Requests per second one `rateUnit: capacity` unit stands for; probed when absent. */
   capacity?: number;
+  /** Worker slots: of the embedded stack, or of each inference process in distributed mode. */
   workerSlots?: number;
+  /** Which stack the runner starts when no URL is given (default embedded). */
+  mode?: 'embedded' | 'distributed';
+  /** Distributed mode: inference processes (default 1). */
+  workerProcesses?: number;
+  /** Distributed mode: servers to use instead of starting a Redis and a Kafka per stack. */
+  redisUrl?: string;
+  kafkaBrokers?: string;
   progress?: (line: string) => void;
-  /** Extra environment for embedded stacks. */
+  /** Extra environment for the stacks it starts. */
   env?: Record<string, string>;
 }
 
@@ -79,9 +88,24 @@ async function readAccounts(path: string): Promise<ProvisionedKey[]> {
   return parsed.data;
 }
 
+/** The stack a run starts for one admission mode: embedded (one process) or distributed. */
+function stackStarter(o: LoadtestOptions, policyDir: string, slots: number) {
+  return (controller: ControllerMode, accountsFile: string): Promise<Target> => {
+    const common = { controller, accountsFile, policyDir, workerSlots: slots, env: o.env };
+    if (o.mode !== 'distributed') return startEmbeddedTarget(common);
+    return startDistributedTarget({
+      ...common,
+      workerProcesses: o.workerProcesses,
+      redisUrl: o.redisUrl,
+      kafkaBrokers: o.kafkaBrokers,
+    });
+  };
+}
+
 /**
- * Runs a campaign against a URL, or against embedded stacks it starts itself: Spillway, and with
- * --baselines the same campaign with the controller off (plain FIFO) and static (per-tier limits).
+ * Runs a campaign against a URL, or against stacks it starts itself (embedded, or distributed
+ * with faults): Spillway, and with --baselines the same campaign with the controller off (plain
+ * FIFO) and static (per-tier limits).
  */
 export async function runLoadtest(o: LoadtestOptions): Promise<LoadtestOutcome> {
   const c = typeof o.campaign === 'string' ? await loadCampaign(o.campaign, o) : o.campaign;
@@ -93,6 +117,7 @@ export async function runLoadtest(o: LoadtestOptions): Promise<LoadtestOutcome> 
   // One slot (so one model thread) by default: on a small machine the models would otherwise take
   // every core and starve the gateway and this generator, which real GPUs never do.
   const slots = o.workerSlots ?? 1;
+  const totalSlots = o.mode === 'distributed' ? slots * (o.workerProcesses ?? 1) : slots;
   const runs: RunResult[] = [];
   let unit = c.rateUnit === 'capacity' ? (o.capacity ?? null) : 1;
 
@@ -105,22 +130,21 @@ export async function runLoadtest(o: LoadtestOptions): Promise<LoadtestOutcome> 
     runs.push(await runOnce(c, target, keys, unit, png, say));
   } else {
     const policy = await loadPolicyDir(policyDir);
-    const stackEnv = { policyDir, workerSlots: slots, env: o.env };
+    const startStack = stackStarter(o, policyDir, slots);
     if (unit === null) {
       const probeKeys = planAccounts(peakRates(c, 20), policy.policy, `${runId}p`);
       const probeFile = join(work, 'probe-accounts.yaml');
       await writeAccountsFile(probeFile, probeKeys);
       // Without admission control: the probe measures what the workers complete, not what a
       // controller still learning its capacity lets through.
-      const probe = await startEmbeddedTarget({ ...stackEnv, controller: 'off', accountsFile: probeFile });
+      const probe = await startStack('off', probeFile);
       try {
-        unit = await measureCapacity(probe, c, probeKeys, png, slots);
+        unit = await measureCapacity(probe, c, probeKeys, png, totalSlots);
       } finally {
         await probe.close();
       }
       say(`measured capacity: ${unit.toFixed(2)} req/s`);
-      if (unit <= 0)
-        throw new ConfigError('capacity', 'the embedded stack completed nothing during the probe');
+      if (unit <= 0) throw new ConfigError('capacity', 'the stack completed nothing during the probe');
     }
     // Every attempt counts against its account's limit: size the pool for retries too, or the run
     // measures per-account throttling (429 rate_limit_exceeded) instead of admission.
@@ -130,7 +154,7 @@ export async function runLoadtest(o: LoadtestOptions): Promise<LoadtestOutcome> 
     await writeAccountsFile(accountsFile, keys);
     const modes: ControllerMode[] = o.modes ?? (o.baselines ? ['on', 'off', 'static'] : ['on']);
     for (const controller of modes) {
-      const target = await startEmbeddedTarget({ ...stackEnv, controller, accountsFile });
+      const target = await startStack(controller, accountsFile);
       try {
         say(`running ${c.name} against ${target.label}`);
         runs.push(await runOnce(c, target, keys, unit, png, say));

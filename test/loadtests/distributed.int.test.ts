@@ -1,0 +1,83 @@
+import { mkdir } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
+import { type Campaign, loadCampaign } from '../../loadtests/campaign-schema.ts';
+import { runLoadtest } from '../../loadtests/runner/loadtest.ts';
+
+/**
+ * The shipped campaigns against the distributed mode: a Redis, a Kafka broker, and the gateway,
+ * controller and inference processes started by `spillway start <role>`, all by the runner on free
+ * loopback ports. Each stack gets a Redis and a Kafka of its own, not the suite's shared pair:
+ * other integration files run stacks of their own on that pair at the same time, and their
+ * workers and controllers would take this run's jobs and admission state. Reports land in
+ * test-results/loadtests/.
+ *
+ * Capacities are given, not probed (a probe is another stack and 7 s of load): set well below what
+ * this machine measured (launch-day, 512², 1 slot: 7.8 req/s; retry-storm, 256², 2 processes × 1
+ * slot: 16.6 req/s), so that on a busier machine the campaigns still overload it where they mean
+ * to and leave it spare capacity where they mean to (retry-storm's recovery at 0.7×).
+ */
+const OUT = 'test-results/loadtests';
+const short = (c: Campaign, giveUpMs: number): Campaign => ({
+  ...c,
+  client: { ...c.client, giveUpAfter: giveUpMs },
+});
+
+describe('load tests against the distributed stack', () => {
+  // The criteria the embedded test asserts (test/loadtests/launch-day.int.test.ts says why those);
+  // the others are measured, reported and printed.
+  const HOLDS = ['no paid refusal while free admitted', 'requests left unanswered until give-up'];
+
+  it('launch day: paid before free and every request answered, over Kafka and Redis', async () => {
+    await mkdir(OUT, { recursive: true });
+    const campaign = short(await loadCampaign('launch-day', { durationMs: 20_000 }), 15_000);
+    const { report, files } = await runLoadtest({
+      campaign,
+      mode: 'distributed',
+      modes: ['on'],
+      capacity: 6,
+      outDir: OUT,
+    });
+    const [run] = report.runs;
+    expect(run.run.label).toMatch(/^distributed/);
+    const line = (c: (typeof run.checks)[number]) => `${c.name}: ${c.actual} (expected ${c.expected})`;
+    console.log(
+      `[launch-day, distributed] ${files?.html}\n  ${run.checks.map((c) => `${c.pass ? 'ok  ' : 'MISS'} ${line(c)}`).join('\n  ')}`,
+    );
+    // GPU use is read from the inference process's /metrics, not the gateway's.
+    expect(run.run.metrics.some((m) => m.slotsBusy !== null && m.slotsBusy > 0)).toBe(true);
+    const held = run.checks.filter((c) => HOLDS.includes(c.name));
+    expect(held.map((c) => c.name).sort()).toEqual([...HOLDS].sort());
+    expect(held.filter((c) => !c.pass).map(line), `report: ${files?.html}`).toEqual([]);
+  }, 150_000);
+
+  it('retry storm with half the inference processes killed (kill -9): recovers within 60 s', async () => {
+    const shipped = short(await loadCampaign('retry-storm'), 20_000);
+    // The shipped 20 s recovery stage only shows recoveries under 20 s; measured here: 11–18 s
+    // (the killed worker's Kafka partitions wait out its session, then the backlog drains). 30 s
+    // leaves a margin; a recovery slower than that fails here, though the issue allows 60 s.
+    const campaign = {
+      ...shipped,
+      stages: shipped.stages.map((s) => (s.name === 'recovery' ? { ...s, duration: 30_000 } : s)),
+    };
+    const { report, files } = await runLoadtest({
+      campaign,
+      mode: 'distributed',
+      workerProcesses: 2,
+      workerSlots: 1,
+      modes: ['on'],
+      capacity: 8,
+      outDir: OUT,
+    });
+    const { run, figures } = report.runs[0];
+    console.log(
+      `[retry-storm, distributed] ${files?.html}\n  faults: ${JSON.stringify(run.faults)}\n  recovery: ${figures.recoverySeconds} s after the trigger ended at ${figures.triggerEndS} s`,
+    );
+    const kill = run.faults.filter((f) => f.kind === 'kill-workers');
+    expect(kill.map((f) => f.applied)).toEqual([true]);
+    expect(kill[0].note).toMatch(/killed 1 of 2 inference processes/);
+    // Undone (the killed process started again) without a failure entry in the log.
+    expect(run.faults.filter((f) => !f.applied)).toEqual([]);
+    expect(figures.recoverySeconds, JSON.stringify(figures)).not.toBeNull();
+    expect(figures.recoverySeconds!).toBeLessThanOrEqual(60);
+  }, 150_000);
+});
