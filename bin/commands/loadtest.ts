@@ -5,15 +5,20 @@ import { parseDuration } from '../../common/policy/units.ts';
 import { loadCampaign } from '../../loadtests/campaign-schema.ts';
 import { runLoadtest } from '../../loadtests/runner/loadtest.ts';
 
-const USAGE = `usage: spillway loadtest <campaign> [--url URL --accounts FILE | --mode embedded]
+const USAGE = `usage: spillway loadtest <campaign> [--url URL --accounts FILE | --mode embedded|distributed]
          [--baselines] [--out DIR] [--scale N] [--duration 30s] [--capacity REQ_PER_S]
-         [--policy DIR] [--worker-slots N] [--export-json FILE] [--quiet]
+         [--policy DIR] [--worker-slots N] [--worker-processes N] [--export-json FILE] [--quiet]
 
 <campaign> is a YAML file or a name from loadtests/campaigns/ (launch-day, steady, soak, retry-storm,
 capacity-drop, launch-week). --export-json writes the resolved campaign as JSON for the k6 script
 (k6 run -e CAMPAIGN=file.json -e BASE_URL=… loadtests/k6/campaign.ts) and exits.
-Faults: the embedded child-process stack and URL targets apply none (they are listed as skipped in
-the report); use \`spillway simulate\` for kill-workers and slow-* faults.
+--mode embedded (default) starts \`spillway start\` in one child process; --mode distributed starts a
+Redis, a Kafka broker and the gateway, controller and --worker-processes inference processes
+(default 1, each with --worker-slots) on free loopback ports, per admission mode. With
+SPILLWAY_REDIS_URL / SPILLWAY_KAFKA_BROKERS set, distributed stacks use those servers instead.
+Faults: applied by distributed stacks (kill-workers, add-workers, restart-kafka, restart-redis,
+slow-store, slow-auth; restarts only of servers the runner started); the embedded stack and URL
+targets apply none. Faults not applied are listed as skipped, with why, in the report.
 `;
 
 function positive(name: string, v: string | undefined): number | undefined {
@@ -38,6 +43,7 @@ export async function run(args: string[]): Promise<number> {
       duration: { type: 'string' },
       capacity: { type: 'string' },
       'worker-slots': { type: 'string' },
+      'worker-processes': { type: 'string' },
       'export-json': { type: 'string' },
       quiet: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -47,8 +53,12 @@ export async function run(args: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return values.help ? 0 : 2;
   }
-  if (values.mode !== 'embedded')
-    throw new ConfigError('--mode', `only "embedded" is supported, got "${values.mode}"`);
+  const mode = values.mode;
+  if (mode !== 'embedded' && mode !== 'distributed')
+    throw new ConfigError('--mode', `expected "embedded" or "distributed", got "${mode}"`);
+  const workerProcesses = positive('--worker-processes', values['worker-processes']);
+  if (workerProcesses !== undefined && (mode !== 'distributed' || !Number.isInteger(workerProcesses)))
+    throw new ConfigError('--worker-processes', 'a whole number, with --mode distributed only');
   const durationMs = values.duration === undefined ? undefined : parseDuration(values.duration);
   if (durationMs === null) throw new ConfigError('--duration', `"${values.duration}" is not a duration`);
   const overrides = { scale: positive('--scale', values.scale), durationMs };
@@ -68,6 +78,10 @@ export async function run(args: string[]): Promise<number> {
     outDir: values.out,
     capacity: positive('--capacity', values.capacity),
     workerSlots: positive('--worker-slots', values['worker-slots']),
+    mode,
+    workerProcesses,
+    redisUrl: process.env.SPILLWAY_REDIS_URL || undefined,
+    kafkaBrokers: process.env.SPILLWAY_KAFKA_BROKERS || undefined,
     progress: values.quiet ? undefined : (line) => process.stderr.write(`${line}\n`),
   });
   for (const { run, checks } of report.runs) {
