@@ -6,7 +6,8 @@ import { parse } from 'yaml';
 import { AccountsFile, type ProvisionedKey } from '../../common/contracts/index.ts';
 import { ConfigError } from '../../common/errors.ts';
 import { loadPolicyDir } from '../../common/policy/loader.ts';
-import { type Campaign, type CampaignOverrides, loadCampaign, type MixEntry } from '../campaign-schema.ts';
+import { type Campaign, type CampaignOverrides, loadCampaign } from '../campaign-schema.ts';
+import { referenceEntry } from '../reference-request.ts';
 import { peakRates } from './arrivals.ts';
 import { keyPicker, planAccounts, writeAccountsFile } from './accounts.ts';
 import { type RunResult, runCampaign } from './campaign-run.ts';
@@ -54,12 +55,6 @@ async function editImage(): Promise<Uint8Array> {
     .toBuffer();
 }
 
-function probeEntry(c: Campaign): MixEntry {
-  const paid = [...c.mix, ...c.stages.flatMap((s) => s.mix ?? [])].find((e) => c.paidTiers.includes(e.tier));
-  const base = paid ?? c.mix[0];
-  return { ...base, delivery: 'sync', operation: 'generate', weight: 1 };
-}
-
 async function measureCapacity(
   target: Target,
   c: Campaign,
@@ -67,7 +62,7 @@ async function measureCapacity(
   png: Uint8Array,
   slots: number,
 ) {
-  const entry = probeEntry(c);
+  const entry = referenceEntry(c);
   const client = new ImagesClient(target.url, 64, png);
   const pick = keyPicker(keys);
   try {
