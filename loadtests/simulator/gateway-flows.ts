@@ -52,7 +52,10 @@ export interface Admitted {
   lane: string;
   tier: string;
   jobs: number;
+  /** GPU time per job (browned-out jobs take less). */
   costPerJob: number;
+  /** Admission's price per job. */
+  chargedPerJob: number;
 }
 
 const MEAN_JITTER = 0.5;
@@ -158,7 +161,7 @@ export class GatewayFlows {
         const jobCost = cost * this.brownoutFactor(brownout?.passes, brownout?.maxSize, g.entry.size);
         this.bump(key, 'admitted', admitted);
         this.bump(key, 'admittedCost', admitted * cost);
-        out.push({ lane, tier, jobs: admitted, costPerJob: jobCost });
+        out.push({ lane, tier, jobs: admitted, costPerJob: jobCost, chargedPerJob: cost });
         const refused = g.count - admitted;
         // Fluid round-off is not a refusal.
         if (refused > 1e-6 * Math.max(1, g.count)) {

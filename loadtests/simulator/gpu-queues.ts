@@ -12,7 +12,10 @@ import { WeightedHistogram } from './weighted-histogram.ts';
 interface Cohort {
   at: number;
   jobs: number;
+  /** GPU time per job, in cost units (less than charged when browned out). */
   costPerJob: number;
+  /** What admission charged per job: what a real worker reports as costFinished. */
+  chargedPerJob: number;
 }
 
 class CohortQueue {
@@ -64,7 +67,10 @@ class CohortQueue {
 }
 
 export interface ServeResult {
+  /** GPU time used, in cost units. */
   servedCost: number;
+  /** Admission's price of the jobs started (costFinished of a real worker). */
+  chargedCost: number;
   /** By lane/tier: jobs started and jobs dropped as expired this tick. */
   started: Record<string, number>;
   expired: Record<string, number>;
@@ -84,8 +90,8 @@ export class GpuQueues {
     for (const t of this.tiers) this.waits.set(t, new WeightedHistogram());
   }
 
-  enqueue(lane: string, tier: string, at: number, jobs: number, costPerJob: number) {
-    this.queues.get(laneTier(lane, tier))?.push({ at, jobs, costPerJob });
+  enqueue(lane: string, tier: string, at: number, jobs: number, costPerJob: number, chargedPerJob: number) {
+    this.queues.get(laneTier(lane, tier))?.push({ at, jobs, costPerJob, chargedPerJob });
   }
 
   backlogJobs(key: string): number {
@@ -106,7 +112,7 @@ export class GpuQueues {
 
   /** Serves one tick with `budget` cost units of GPU time; returns what was used. */
   serve(now: number, budget: number): ServeResult {
-    const out: ServeResult = { servedCost: 0, started: {}, expired: {} };
+    const out: ServeResult = { servedCost: 0, chargedCost: 0, started: {}, expired: {} };
     for (const l of this.lanes) for (const t of this.tiers) this.dropExpired(l, t, now, out);
     const shares = this.lanes.map((l) => this.policy.lanes[l].share);
     const shareSum = shares.reduce((a, b) => a + b, 0) || 1;
@@ -157,6 +163,7 @@ export class GpuQueues {
     for (let c = q.peek(); c && used < budget - 1e-12; c = q.peek()) {
       const jobs = q.take(Math.min(c.jobs, (budget - used) / c.costPerJob));
       used += jobs * c.costPerJob;
+      out.chargedCost += jobs * c.chargedPerJob;
       hist.record(now - c.at, jobs);
       out.started[key] = (out.started[key] ?? 0) + jobs;
     }

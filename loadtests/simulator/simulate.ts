@@ -194,7 +194,7 @@ export function simulateCampaign(c: Campaign, active: ActivePolicy, o: SimOption
     groups.push(...flows.retriesDue(tick + k));
     flows.beginStep();
     for (const a of flows.admit(tick, now, groups, state, dtMs)) {
-      queues.enqueue(a.lane, a.tier, now, a.jobs, a.costPerJob);
+      queues.enqueue(a.lane, a.tier, now, a.jobs, a.costPerJob, a.chargedPerJob);
       issued[laneTier(a.lane, a.tier)] = (issued[laneTier(a.lane, a.tier)] ?? 0) + a.jobs;
     }
     const signups = ((stage?.stage.signups ?? 0) * dtMs) / 1000;
@@ -216,8 +216,14 @@ export function simulateCampaign(c: Campaign, active: ActivePolicy, o: SimOption
       expiredTotal[key] = (expiredTotal[key] ?? 0) + n;
       expiredJobs += n;
     }
-    pools.book(res.servedCost, startedJobs, expiredJobs);
     const util = budget > 0 ? Math.min(1, res.servedCost / budget) : 0;
+    // Workers report what admission charged for the jobs they finish (the job message's cost),
+    // so under brownout the learned capacity rises with the work each job no longer does.
+    pools.book(res.chargedCost, startedJobs, expiredJobs, {
+      utilisation: util,
+      dtMs,
+      perPoolCapacity: perPool,
+    });
     busyCost += res.servedCost;
     capSum += budget;
     const delta = stepFlows(flows.step, keys);

@@ -7,6 +7,17 @@ import type { WorkerSignal } from '../../common/contracts/index.ts';
  */
 const MIN_REPORTED_USE = 0.1;
 
+/**
+ * A pool stands for many workers. At low load some of them are busy and learn their capacity
+ * from what they finish; a pool reporting the fleet's average use would stay below the
+ * controller's learning threshold for ever. So a pool with any work reports at least 10 % busy
+ * (snapshot and cumulative alike): its capacity is then under-estimated (safe) until admission
+ * lets more work in.
+ */
+function reportedUse(utilisation: number): number {
+  return utilisation > 0 ? Math.max(utilisation, MIN_REPORTED_USE) : 0;
+}
+
 interface Pool {
   id: string;
   alive: boolean;
@@ -14,6 +25,8 @@ interface Pool {
   jobsFinished: number;
   jobsStarted: number;
   jobsAborted: number;
+  /** Cumulative slot-milliseconds busy, as a real worker reports it (WorkerSignal.busySlotMs). */
+  busySlotMs: number;
 }
 
 export class WorkerPools {
@@ -37,6 +50,7 @@ export class WorkerPools {
       jobsFinished: 0,
       jobsStarted: 0,
       jobsAborted: 0,
+      busySlotMs: 0,
     };
   }
 
@@ -77,16 +91,34 @@ export class WorkerPools {
     for (const i of indexes) this.pools[i].alive = false;
   }
 
-  /** Books one tick's work on the live pools, evenly. */
-  book(servedCost: number, jobsStarted: number, jobsAborted: number) {
+  /**
+   * Books one step's work on the live pools, evenly: `utilisation` of their GPU time was busy
+   * for `dtMs` with the slots `perPoolCapacity` gives them.
+   */
+  book(
+    servedCost: number,
+    jobsStarted: number,
+    jobsAborted: number,
+    busy: { utilisation: number; dtMs: number; perPoolCapacity: number },
+  ) {
     const live = this.pools.filter((p) => p.alive);
     if (live.length === 0) return;
+    const slotMs = reportedUse(busy.utilisation) * busy.dtMs * this.slotsFor(busy.perPoolCapacity);
     for (const p of live) {
+      p.busySlotMs += slotMs;
       p.costFinished += servedCost / live.length;
       p.jobsFinished += jobsStarted / live.length;
       p.jobsStarted += jobsStarted / live.length;
       p.jobsAborted += jobsAborted / live.length;
     }
+  }
+
+  /**
+   * Slots: one job holds a slot for all its passes, so a pool finishing C cost units a second
+   * with jobs of `passes × passMs` has C × that many slots.
+   */
+  private slotsFor(perPoolCapacity: number): number {
+    return Math.max(1, Math.round((perPoolCapacity * this.passes * this.passMs) / 1000));
   }
 
   signals(
@@ -95,15 +127,8 @@ export class WorkerPools {
     utilisation: number,
     extra: { storeMs: number; blobMs: number; oldestMs: number },
   ): WorkerSignal[] {
-    // Slots: one job holds a slot for all its passes, so a pool finishing C cost units a second
-    // with jobs of `passes × passMs` has C × that many slots.
-    const slotsTotal = Math.max(1, Math.round((perPoolCapacity * this.passes * this.passMs) / 1000));
-    // A pool stands for many workers. At low load some of them are busy and learn their capacity
-    // from what they finish; a pool reporting the fleet's average use would stay below the
-    // controller's learning threshold for ever. So a pool with any work reports at least 10 %
-    // busy: its capacity is then under-estimated (safe) until admission lets more work in.
-    const use = utilisation > 0 ? Math.max(utilisation, MIN_REPORTED_USE) : 0;
-    const slotsBusy = Math.min(slotsTotal, Math.ceil(use * slotsTotal));
+    const slotsTotal = this.slotsFor(perPoolCapacity);
+    const slotsBusy = Math.min(slotsTotal, Math.ceil(reportedUse(utilisation) * slotsTotal));
     return this.pools
       .filter((p) => p.alive)
       .map((p) => ({
@@ -120,6 +145,7 @@ export class WorkerPools {
         jobsFinished: Math.round(p.jobsFinished),
         jobsAborted: Math.round(p.jobsAborted),
         costFinished: p.costFinished,
+        busySlotMs: p.busySlotMs,
         oldestJobAgeMs: extra.oldestMs,
         blobWriteMs: extra.blobMs,
         storeLatencyMs: extra.storeMs,

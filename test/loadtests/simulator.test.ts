@@ -60,3 +60,28 @@ describe('simulated overload', () => {
     expect(on.paidAvailability! / fixed.paidAvailability!).toBeGreaterThan(1.5);
   });
 });
+
+describe('simulated workers report as real ones do', () => {
+  // The controller learns capacity from what workers report. Real workers report cumulative
+  // slot-busy time and the admitted price of what they finish (inference/signals.ts); simulated
+  // ones once sent only busy-slot snapshots (rounded up) and the browned-out GPU time, and the
+  // controller learned 80–90 % of the true capacity, leaving the simulated GPUs idle.
+  it('lets the controller learn the full capacity, and more under brownout', async () => {
+    const c = await loadCampaign('launch-day');
+    const capacity = 4.8;
+    const r = simulateCampaign(
+      {
+        ...c,
+        simulation: { capacity, workers: 1, gateways: 1, passMs: 1000 / capacity, retryingClients: 1 },
+      },
+      policy,
+      { controller: 'on' },
+    );
+    const learned = r.series.estimatedCapacity.filter((x): x is number => x !== null && x > 0);
+    // Before any brownout (paid only, then the start of the free rollout): the true capacity.
+    expect(learned[3] / capacity).toBeGreaterThan(0.97);
+    expect(learned[3] / capacity).toBeLessThan(1.03);
+    // Browned-out jobs cost the GPU less than admission charged: the learned capacity rises.
+    expect(Math.max(...learned) / capacity).toBeGreaterThan(1.1);
+  });
+});
