@@ -75,6 +75,37 @@ export const slotsBusy = once(
     }),
 );
 
+/** Cumulative slot-busy milliseconds of each worker of this process, read at scrape time. */
+const busySlotSources = new Map<string, { read: () => number; reported: number }>();
+
+/**
+ * Exact slot use for scrapers: rate(this) / slots is the share of time the slots held jobs, where
+ * sampling spillway_worker_slots_busy misses whatever starts and ends between two scrapes.
+ */
+export const slotBusySeconds = once(
+  'spillway_worker_slot_busy_seconds_total',
+  () =>
+    new Counter({
+      name: 'spillway_worker_slot_busy_seconds_total',
+      help: 'Slot-seconds spent holding jobs (in-progress jobs included up to the scrape)',
+      labelNames: ['worker'],
+      registers: [registry],
+      collect() {
+        for (const [worker, source] of busySlotSources) {
+          const now = source.read();
+          if (now > source.reported) this.inc({ worker }, (now - source.reported) / 1000);
+          source.reported = Math.max(source.reported, now);
+        }
+      },
+    }),
+);
+
+/** Reports a worker's cumulative slot-busy ms on every scrape; returns the unregister. */
+export function reportBusySlots(worker: string, read: () => number): () => void {
+  busySlotSources.set(worker, { read, reported: 0 });
+  return () => busySlotSources.delete(worker);
+}
+
 export const deadLettered = once(
   'spillway_worker_dead_letter_total',
   () =>

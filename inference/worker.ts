@@ -23,6 +23,7 @@ import {
   jobsSkipped,
   passDuration,
   queueWait,
+  reportBusySlots,
   slotsBusy,
 } from './metrics.ts';
 import type { ModelRunner } from './model-runner.ts';
@@ -46,7 +47,11 @@ export interface WorkerOptions {
   heartbeatMs?: number;
   /** Claims (or in-process exceptions) after which a job is dead-lettered and failed. */
   maxAttempts?: number;
-  /** Deliveries buffered per topic beyond the running ones; the topic is paused above it. */
+  /**
+   * Deliveries buffered per topic beyond the running ones; the topic is paused above it. Default
+   * max(4, 2 × slots): with one per slot, every finished job resumed a paused Kafka topic and the
+   * slot idled through the re-fetch (distributed launch-day: slots busy 40 % while jobs waited).
+   */
   bufferPerTopic?: number;
   /**
    * How long a delivery is retried in place while the store (or queue) fails outside a run before
@@ -95,6 +100,7 @@ export type SkipReason = 'cancelled' | 'expired' | 'terminal' | 'owned' | 'missi
  */
 export class InferenceWorker {
   readonly stats: WorkerStats;
+  private stopBusyReport: () => void = () => {};
   private readonly subscriptions = new Map<string, Subscription>();
   private generation = 0;
   private following: Promise<void> = Promise.resolve();
@@ -112,7 +118,7 @@ export class InferenceWorker {
   private readonly now: () => number;
 
   constructor(private readonly o: WorkerOptions) {
-    this.bufferPerTopic = o.bufferPerTopic ?? Math.max(1, o.slots);
+    this.bufferPerTopic = o.bufferPerTopic ?? Math.max(4, 2 * o.slots);
     this.now = o.now ?? Date.now;
     this.stats = new WorkerStats(o.slots, this.now);
   }
@@ -149,6 +155,7 @@ export class InferenceWorker {
   }
 
   async start(): Promise<void> {
+    this.stopBusyReport = reportBusySlots(this.o.workerId, () => this.stats.busySlotMs());
     await this.followPolicy();
     // Topics are per lane × tier: a tier or lane added or removed by ops changes what to consume.
     this.stopFollowing = this.o.policy.onChange(() => {
@@ -584,6 +591,7 @@ export class InferenceWorker {
   async close(): Promise<void> {
     this.accepting = false;
     this.stopFollowing();
+    this.stopBusyReport();
     await this.following;
     for (const sub of this.subscriptions.values()) sub.consumer.pause(sub.topics);
     for (const job of this.running.values()) if (!job.tail) job.abort.abort('shutdown');

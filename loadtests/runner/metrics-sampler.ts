@@ -3,12 +3,15 @@ import { request } from 'undici';
 /**
  * Samples the target's Prometheus /metrics during a run: how many worker slots are busy (the
  * "GPU" in use, whatever the admission mode, so the no-shedding baseline is measured the same
- * way), the gateway's event-loop lag and the target's CPU time. Slot use is an instantaneous
- * gauge, so it is read several times a second and averaged per second.
+ * way), the gateway's event-loop lag and the target's CPU time. Slot use comes from the workers'
+ * cumulative busy slot-seconds when they export it (exact), else from the instantaneous gauge,
+ * read several times a second and averaged.
  */
 export interface MetricsSample {
   t: number;
   slotsBusy: number | null;
+  /** Cumulative slot-seconds busy, summed over the workers scraped. */
+  slotBusySeconds: number | null;
   /** p99 and max of the event-loop delay since the previous scrape (prom-client resets it). */
   loopLagP99Ms: number | null;
   loopLagMaxMs: number | null;
@@ -35,12 +38,18 @@ export function extractMetrics(text: string, t: number): MetricsSample {
   const ms = (v: number | null) => (v === null ? null : v * 1000);
   return {
     t,
-    slotsBusy: metricSum(text, 'spillway_worker_slots_busy'),
+    slotsBusy: metricSum(text, SLOTS_BUSY),
+    slotBusySeconds: metricSum(text, SLOT_BUSY_SECONDS),
     loopLagP99Ms: ms(metricSum(text, 'spillway_nodejs_eventloop_lag_p99_seconds')),
     loopLagMaxMs: ms(metricSum(text, 'spillway_nodejs_eventloop_lag_max_seconds')),
     cpuSeconds: metricSum(text, 'spillway_process_cpu_seconds_total'),
   };
 }
+
+const SLOTS_BUSY = 'spillway_worker_slots_busy';
+const SLOT_BUSY_SECONDS = 'spillway_worker_slot_busy_seconds_total';
+
+const plus = (a: number | null, b: number | null) => (b === null ? a : (a ?? 0) + b);
 
 export class MetricsSampler {
   readonly samples: MetricsSample[] = [];
@@ -72,8 +81,9 @@ export class MetricsSampler {
       const t = performance.now() - this.t0;
       const sample = extractMetrics(texts[0], t);
       for (const text of texts.slice(1)) {
-        const busy = text === null ? null : metricSum(text, 'spillway_worker_slots_busy');
-        if (busy !== null) sample.slotsBusy = (sample.slotsBusy ?? 0) + busy;
+        if (text === null) continue;
+        sample.slotsBusy = plus(sample.slotsBusy, metricSum(text, SLOTS_BUSY));
+        sample.slotBusySeconds = plus(sample.slotBusySeconds, metricSum(text, SLOT_BUSY_SECONDS));
       }
       this.samples.push(sample);
       this.available = true;

@@ -117,11 +117,35 @@ function maxOf(xs: (number | null)[]): number | null {
 function gpuUse(r: RunResult, seconds: Set<number>): number | null {
   const inWindow = (t: number) => seconds.has(Math.floor(t / 1000));
   const slots = r.slots;
+  const exact = slots ? busyShare(r.metrics, slots, inWindow) : null;
+  if (exact !== null) return exact;
   const fromMetrics = r.metrics.filter((m) => m.slotsBusy !== null && inWindow(m.t));
   if (slots && fromMetrics.length) return mean(fromMetrics.map((m) => Math.min(1, m.slotsBusy! / slots)));
   return mean(
     r.status.filter((x) => x.gpuUtilisation !== null && inWindow(x.t)).map((x) => x.gpuUtilisation!),
   );
+}
+
+/**
+ * Share of slot time busy over the scrape intervals that end in the window, from the workers'
+ * cumulative busy slot-seconds. An interval where the sum fell (a worker restarted) is skipped.
+ */
+export function busyShare(
+  metrics: RunResult['metrics'],
+  slots: number,
+  inWindow: (t: number) => boolean,
+): number | null {
+  let busy = 0;
+  let span = 0;
+  for (let i = 1; i < metrics.length; i++) {
+    const [a, b] = [metrics[i - 1], metrics[i]];
+    if (a.slotBusySeconds === null || b.slotBusySeconds === null || !inWindow(b.t)) continue;
+    const delta = b.slotBusySeconds - a.slotBusySeconds;
+    if (delta < 0 || b.t <= a.t) continue;
+    busy += delta;
+    span += ((b.t - a.t) / 1000) * slots;
+  }
+  return span > 0 ? Math.min(1, busy / span) : null;
 }
 
 function cpuShare(r: RunResult): number | null {

@@ -5,7 +5,7 @@ import type { Infra } from '../../common/infra.ts';
 import { createMemoryInfra } from '../../common/memory-infra.ts';
 import { StaticPolicySource } from '../../common/policy/policy-source.ts';
 import { decodeCheckpoint } from '../../inference/checkpoint.ts';
-import { jobsSkipped } from '../../inference/metrics.ts';
+import { jobsSkipped, slotBusySeconds } from '../../inference/metrics.ts';
 import type { ModelRunner } from '../../inference/model-runner.ts';
 import { OnnxModels } from '../../inference/onnx-models.ts';
 import { InferenceWorker, type WorkerOptions } from '../../inference/worker.ts';
@@ -366,6 +366,28 @@ describe('worker', () => {
         (await infra.queue.lag('spillway-workers-api', [jobTopic('api', 'pro')]))[jobTopic('api', 'pro')] ===
         0,
     );
+    await w.close();
+  });
+
+  it('exports the slot time its jobs hold, a running job counted up to the scrape', async () => {
+    const infra = createMemoryInfra();
+    const slow = counting(models, 60);
+    const w = worker(infra, slow, { workerId: 'w-busy' });
+    await w.start();
+    const busySeconds = async () =>
+      (await slotBusySeconds.get()).values.find((v) => v.labels.worker === 'w-busy')?.value ?? 0;
+    const m = jobMessage();
+    await enqueue(infra, m);
+    await publish(infra, m);
+    await until(async () => slow.decodes >= 2);
+    // Mid-job: the slot is still held, and its time so far is already exported.
+    const during = await busySeconds();
+    expect(during).toBeGreaterThan(0.05);
+    await until(async () => (await infra.jobs.get(m.id))?.state === 'completed');
+    const after = await busySeconds();
+    expect(after).toBeGreaterThanOrEqual(during);
+    // At least the decodes' own delay; a sampled gauge would have read 0 between scrapes.
+    expect(after).toBeGreaterThan((slow.decodes * 60) / 1000);
     await w.close();
   });
 
