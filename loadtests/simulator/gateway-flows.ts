@@ -1,4 +1,4 @@
-import type { AdmissionState, Operation } from '../../common/contracts/index.ts';
+import type { AdmissionState } from '../../common/contracts/index.ts';
 import type { Policy } from '../../common/policy/schema.ts';
 import { decideAdmission } from '../../gateway/admission.ts';
 import { jitteredHintMs } from '../../gateway/retry-hints.ts';
@@ -147,16 +147,19 @@ export class GatewayFlows {
     for (const [key, list] of byKey) {
       const [lane, tier] = key.split('/');
       const ta = state.lanes[lane]?.[tier];
-      const wanted = list.reduce((s, x) => s + x.tokens * x.g.count, 0);
-      let share = 1;
+      // A bucket with too few tokens for everyone serves first attempts first: a retry needs
+      // RETRY_TOKEN_FACTOR times its cost (gateway/admission.ts), so retries are the ones shed.
+      list.sort((a, b) => a.g.retries - b.g.retries);
+      let left = Number.POSITIVE_INFINITY;
       if (ta && ta.rate !== null) {
         const refill = (ta.rate * dtMs) / 1000;
-        const available = Math.min(Math.max(ta.burst, refill), (this.buckets.get(key) ?? ta.burst) + refill);
-        share = wanted > 0 ? Math.min(1, available / wanted) : 1;
-        this.buckets.set(key, Math.max(0, available - wanted * share));
+        left = Math.min(Math.max(ta.burst, refill), (this.buckets.get(key) ?? ta.burst) + refill);
       }
       const brownout = ta?.brownout;
       for (const { g, tokens, cost } of list) {
+        const wanted = tokens * g.count;
+        const share = wanted > 0 ? Math.min(1, left / wanted) : 1;
+        left -= wanted * share;
         const admitted = g.count * share;
         const jobCost = cost * this.brownoutFactor(brownout?.passes, brownout?.maxSize, g.entry.size);
         this.bump(key, 'admitted', admitted);
@@ -170,6 +173,7 @@ export class GatewayFlows {
           this.refuse(tick, now, g, refused, cost, hint);
         }
       }
+      if (Number.isFinite(left)) this.buckets.set(key, Math.max(0, left));
     }
     return out;
   }

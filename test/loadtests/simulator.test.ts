@@ -85,3 +85,16 @@ describe('simulated workers report as real ones do', () => {
     expect(Math.max(...learned) / capacity).toBeGreaterThan(1.1);
   });
 });
+
+describe('simulated gateways shed retries before first attempts', () => {
+  // A token bucket short of tokens refuses retries first (they need RETRY_TOKEN_FACTOR × cost).
+  // Sharing the shortfall evenly instead let the retries of a cold start crowd out first
+  // attempts for good: free availability 77 % at 0.8× capacity, a metastable state the real
+  // gateway does not have.
+  it('serves steady demand under capacity without a lasting retry loop', async () => {
+    const c = await loadCampaign('steady', { durationMs: 120_000 });
+    const r = simulateCampaign(c, policy, { controller: 'on' });
+    expect(r.tiers.free.availability!).toBeGreaterThan(0.95);
+    expect(r.paidAvailability!).toBeGreaterThan(0.99);
+  });
+});
