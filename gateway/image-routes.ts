@@ -2,6 +2,7 @@ import type { Context, Hono } from 'hono';
 import { type Account, isTerminal, type JobRecord } from '../common/contracts/index.ts';
 import { type AdmissionDecision, type AdmissionInput, decideAdmission } from './admission.ts';
 import { ApiError, refusalBody } from './api-error.ts';
+import { borrowableBuckets } from './borrowable-buckets.ts';
 import { accountTag } from './api-keys.ts';
 import { readEditForm, type UploadedImage } from './edit-form.ts';
 import { enqueueJob } from './enqueue.ts';
@@ -153,6 +154,7 @@ async function submit(g: GatewayContext, c: Context, s: Submission): Promise<Res
             bucket,
             tierAdmission?.burst ?? 0,
             now,
+            borrowableBuckets(policy, account.lane, account.tier, (l, t) => g.admission.tier(l, t, now)),
           ),
     ]);
     const decision = decideAdmission({ ...input, limits: { account: accountLimit, global } });

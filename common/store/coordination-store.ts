@@ -24,7 +24,9 @@ export interface CoordinationStore {
   readSignals(): Promise<SignalReport[]>;
   /**
    * Global token bucket: takes `cost` tokens from `bucket` refilled at `ratePerSec` up to
-   * `burst`. Returns whether they were taken, and if not, how long until they would be.
+   * `burst`; when it is short, from the first of `fallbacks` that has them (a paid tier borrows
+   * a lower tier's tokens, so the lower tier is refused instead). Returns whether they were
+   * taken (and from which fallback), and if not, how long until `bucket` would have them.
    */
   takeTokens(
     bucket: string,
@@ -32,5 +34,19 @@ export interface CoordinationStore {
     ratePerSec: number,
     burst: number,
     now: number,
-  ): Promise<{ ok: boolean; waitMs: number }>;
+    fallbacks?: readonly BucketSpec[],
+  ): Promise<TokenOutcome>;
+}
+
+export interface BucketSpec {
+  bucket: string;
+  ratePerSec: number;
+  burst: number;
+}
+
+export interface TokenOutcome {
+  ok: boolean;
+  waitMs: number;
+  /** The fallback bucket the tokens came from; absent when from `bucket` itself or refused. */
+  borrowedFrom?: string;
 }

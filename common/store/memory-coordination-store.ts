@@ -1,6 +1,6 @@
 import type { AdmissionState, SignalReport } from '../contracts/index.ts';
 import { type BucketState, takeFromBucket } from '../token-bucket.ts';
-import type { CoordinationStore, Lease } from './coordination-store.ts';
+import type { BucketSpec, CoordinationStore, Lease, TokenOutcome } from './coordination-store.ts';
 
 export class MemoryCoordinationStore implements CoordinationStore {
   private readonly leases = new Map<string, { holder: string; epoch: number; expiresAt: number }>();
@@ -53,9 +53,23 @@ export class MemoryCoordinationStore implements CoordinationStore {
     return out;
   }
 
-  async takeTokens(bucket: string, cost: number, ratePerSec: number, burst: number, now: number) {
+  async takeTokens(
+    bucket: string,
+    cost: number,
+    ratePerSec: number,
+    burst: number,
+    now: number,
+    fallbacks: readonly BucketSpec[] = [],
+  ): Promise<TokenOutcome> {
     const r = takeFromBucket(this.buckets.get(bucket) ?? null, cost, ratePerSec, burst, now);
     this.buckets.set(bucket, r.state);
-    return { ok: r.ok, waitMs: r.waitMs };
+    if (r.ok) return { ok: true, waitMs: 0 };
+    for (const f of fallbacks) {
+      const b = takeFromBucket(this.buckets.get(f.bucket) ?? null, cost, f.ratePerSec, f.burst, now);
+      if (!b.ok) continue;
+      this.buckets.set(f.bucket, b.state);
+      return { ok: true, waitMs: 0, borrowedFrom: f.bucket };
+    }
+    return { ok: false, waitMs: r.waitMs };
   }
 }

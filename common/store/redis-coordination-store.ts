@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { AdmissionState, SignalReport } from '../contracts/index.ts';
-import type { CoordinationStore, Lease } from './coordination-store.ts';
+import type { BucketSpec, CoordinationStore, Lease, TokenOutcome } from './coordination-store.ts';
 import {
   ACQUIRE_LEASE,
   PUBLISH_ADMISSION,
@@ -61,13 +61,25 @@ export class RedisCoordinationStore implements CoordinationStore {
     return values.map((v) => JSON.parse(v) as SignalReport);
   }
 
-  async takeTokens(bucket: string, cost: number, ratePerSec: number, burst: number, now: number) {
-    const [ok, wait] = (await TAKE_TOKENS.run(
+  async takeTokens(
+    bucket: string,
+    cost: number,
+    ratePerSec: number,
+    burst: number,
+    now: number,
+    fallbacks: readonly BucketSpec[] = [],
+  ): Promise<TokenOutcome> {
+    const buckets = [{ bucket, ratePerSec, burst }, ...fallbacks];
+    const [ok, wait, from] = (await TAKE_TOKENS.run(
       this.redis,
-      [`${this.prefix}bucket:${bucket}`],
-      [String(cost), String(ratePerSec), String(burst), String(now)],
-    )) as [number, string];
+      buckets.map((b) => `${this.prefix}bucket:${b.bucket}`),
+      [String(cost), String(now), ...buckets.flatMap((b) => [String(b.ratePerSec), String(b.burst)])],
+    )) as [number, string, number];
+    if (ok === 1)
+      return from > 1
+        ? { ok: true, waitMs: 0, borrowedFrom: buckets[from - 1].bucket }
+        : { ok: true, waitMs: 0 };
     const waitMs = Number(wait);
-    return { ok: ok === 1, waitMs: waitMs < 0 ? Number.POSITIVE_INFINITY : waitMs };
+    return { ok: false, waitMs: waitMs < 0 ? Number.POSITIVE_INFINITY : waitMs };
   }
 }

@@ -277,25 +277,37 @@ return redis.call('HVALS', KEYS[1])
 export const TAKE_TOKENS = new LuaScript(
   'take-tokens',
   `
-local cost, rate, burst, now = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
-local s = redis.call('HMGET', KEYS[1], 'tokens', 'updatedAt')
-local tokens, updated = burst, now
-if s[1] then tokens, updated = tonumber(s[1]), tonumber(s[2]) end
-local elapsed = math.max(0, now - updated)
-tokens = math.min(burst, tokens + (elapsed * rate) / 1000)
-local ok, wait = 0, 0
-if tokens >= cost then
-  tokens = tokens - cost
-  ok = 1
-elseif rate > 0 then
-  wait = math.ceil(((cost - tokens) * 1000) / rate)
-else
-  wait = -1
+local cost, now = tonumber(ARGV[1]), tonumber(ARGV[2])
+-- KEYS[1] is the request's own bucket, the others its fallbacks in order; ARGV holds each
+-- bucket's rate and burst after cost and now. The own bucket's refill is always stored.
+local function level(i)
+  local rate, burst = tonumber(ARGV[1 + 2 * i]), tonumber(ARGV[2 + 2 * i])
+  local s = redis.call('HMGET', KEYS[i], 'tokens', 'updatedAt')
+  local tokens, updated = burst, now
+  if s[1] then tokens, updated = tonumber(s[1]), tonumber(s[2]) end
+  return math.min(burst, tokens + (math.max(0, now - updated) * rate) / 1000), rate, burst
 end
-redis.call('HSET', KEYS[1], 'tokens', string.format('%.17g', tokens), 'updatedAt', string.format('%.17g', now))
-local refill = 86400000
-if rate > 0 then refill = math.min(refill, math.ceil(burst * 1000 / rate) + 60000) end
-redis.call('PEXPIRE', KEYS[1], string.format('%d', refill))
-return {ok, string.format('%d', wait)}
+local function store(i, tokens, rate, burst)
+  redis.call('HSET', KEYS[i], 'tokens', string.format('%.17g', tokens), 'updatedAt', string.format('%.17g', now))
+  local refill = 86400000
+  if rate > 0 then refill = math.min(refill, math.ceil(burst * 1000 / rate) + 60000) end
+  redis.call('PEXPIRE', KEYS[i], string.format('%d', refill))
+end
+local tokens, rate, burst = level(1)
+if tokens >= cost then
+  store(1, tokens - cost, rate, burst)
+  return {1, '0', 1}
+end
+store(1, tokens, rate, burst)
+for i = 2, #KEYS do
+  local t, r, b = level(i)
+  if t >= cost then
+    store(i, t - cost, r, b)
+    return {1, '0', i}
+  end
+end
+local wait = -1
+if rate > 0 then wait = math.ceil(((cost - tokens) * 1000) / rate) end
+return {0, string.format('%d', wait), 0}
 `,
 );

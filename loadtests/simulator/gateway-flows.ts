@@ -1,6 +1,7 @@
 import type { AdmissionState } from '../../common/contracts/index.ts';
 import type { Policy } from '../../common/policy/schema.ts';
 import { decideAdmission } from '../../gateway/admission.ts';
+import { borrowableBuckets } from '../../gateway/borrowable-buckets.ts';
 import { jitteredHintMs } from '../../gateway/retry-hints.ts';
 import type { ClientBehaviour, MixEntry } from '../campaign-schema.ts';
 import { entryCost } from '../reference-request.ts';
@@ -144,22 +145,28 @@ export class GatewayFlows {
       list.push({ g, tokens: decision.tokens, cost });
       byKey.set(key, list);
     }
-    for (const [key, list] of byKey) {
+    const levels = this.refill(state, dtMs);
+    // Higher tiers first: a paid class short of its own tokens borrows a lower tier's (lowest
+    // first, as gateway/borrowable-buckets.ts orders them), which that tier then lacks.
+    const order = [...byKey.keys()].sort((a, b) => this.priorityOf(b) - this.priorityOf(a));
+    for (const key of order) {
+      const list = byKey.get(key)!;
       const [lane, tier] = key.split('/');
       const ta = state.lanes[lane]?.[tier];
+      const lenders =
+        ta && ta.rate !== null
+          ? borrowableBuckets(this.policy, lane, tier, (l, t) => state.lanes[l]?.[t] ?? null).map(
+              (b) => b.bucket,
+            )
+          : [];
       // A bucket with too few tokens for everyone serves first attempts first: a retry needs
       // RETRY_TOKEN_FACTOR times its cost (gateway/admission.ts), so retries are the ones shed.
       list.sort((a, b) => a.g.retries - b.g.retries);
-      let left = Number.POSITIVE_INFINITY;
-      if (ta && ta.rate !== null) {
-        const refill = (ta.rate * dtMs) / 1000;
-        left = Math.min(Math.max(ta.burst, refill), (this.buckets.get(key) ?? ta.burst) + refill);
-      }
       const brownout = ta?.brownout;
       for (const { g, tokens, cost } of list) {
         const wanted = tokens * g.count;
-        const share = wanted > 0 ? Math.min(1, left / wanted) : 1;
-        left -= wanted * share;
+        const share =
+          ta && ta.rate !== null && wanted > 0 ? this.take(levels, [key, ...lenders], wanted) / wanted : 1;
         const admitted = g.count * share;
         const jobCost = cost * this.brownoutFactor(brownout?.passes, brownout?.maxSize, g.entry.size);
         this.bump(key, 'admitted', admitted);
@@ -173,9 +180,39 @@ export class GatewayFlows {
           this.refuse(tick, now, g, refused, cost, hint);
         }
       }
-      if (Number.isFinite(left)) this.buckets.set(key, Math.max(0, left));
     }
+    for (const [key, level] of levels) this.buckets.set(key, level);
     return out;
+  }
+
+  /** Every capped bucket's tokens for this step: what it held plus the step's refill, up to burst. */
+  private refill(state: AdmissionState, dtMs: number): Map<string, number> {
+    const levels = new Map<string, number>();
+    for (const [lane, tiers] of Object.entries(state.lanes)) {
+      for (const [tier, ta] of Object.entries(tiers)) {
+        if (ta.rate === null) continue;
+        const key = laneTier(lane, tier);
+        const refill = (ta.rate * dtMs) / 1000;
+        levels.set(key, Math.min(Math.max(ta.burst, refill), (this.buckets.get(key) ?? ta.burst) + refill));
+      }
+    }
+    return levels;
+  }
+
+  /** Takes up to `wanted` tokens from the buckets in order; returns how many it got. */
+  private take(levels: Map<string, number>, keys: string[], wanted: number): number {
+    let got = 0;
+    for (const k of keys) {
+      const n = Math.min(wanted - got, levels.get(k) ?? 0);
+      levels.set(k, (levels.get(k) ?? 0) - n);
+      got += n;
+      if (got >= wanted) break;
+    }
+    return got;
+  }
+
+  private priorityOf(key: string): number {
+    return this.policy.tiers[key.split('/')[1]]?.priority ?? 0;
   }
 
   /** GPU time of a browned-out job relative to a full one: fewer passes, a smaller image. */

@@ -295,4 +295,23 @@ describe('limit refusals', () => {
     expect(queued.status).toBe(202);
     await h.setAdmission({});
   });
+
+  it("lets a paid request short of tokens take a lower tier's, which is then refused", async () => {
+    // Buckets hold one 1024² generation each (cost 1) and barely refill.
+    await h.setAdmission({ plus: { rate: 0.001, burst: 1 }, free: { rate: 0.001, burst: 1 } });
+    try {
+      const asyncGen = (key: string) =>
+        h.request('/v1/images/generations', gen({ prompt: 'x' }, key, { prefer: 'respond-async' }));
+      expect((await asyncGen(KEYS.plus)).status).toBe(202);
+      // Plus's own bucket is empty: free's token admits it...
+      expect((await asyncGen(KEYS.plus)).status).toBe(202);
+      // ...so free is refused, and no bucket is left for a third plus request.
+      const free = await asyncGen(KEYS.free2);
+      expect(free.status).toBe(429);
+      expect((await free.json()).error.code).toBe('capacity_exceeded');
+      expect((await asyncGen(KEYS.plus)).status).toBe(429);
+    } finally {
+      await h.setAdmission({});
+    }
+  });
 });

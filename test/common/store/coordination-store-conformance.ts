@@ -153,6 +153,33 @@ export function coordinationStoreConformance(makeStore: () => Promise<Coordinati
       });
     });
 
+    it('borrows from the first fallback with tokens when its own bucket is short', async () => {
+      const store = await makeStore();
+      const free = { bucket: 'chat/free', ratePerSec: 1, burst: 2 };
+      const plus = { bucket: 'chat/plus', ratePerSec: 1, burst: 2 };
+      expect(await store.takeTokens('chat/pro', 2, 1, 2, T0, [free, plus])).toEqual({ ok: true, waitMs: 0 });
+      // Own bucket empty: the tokens come from free, the first fallback.
+      expect(await store.takeTokens('chat/pro', 2, 1, 2, T0, [free, plus])).toEqual({
+        ok: true,
+        waitMs: 0,
+        borrowedFrom: 'chat/free',
+      });
+      // Free is empty now (its own requests are refused), so plus lends next.
+      expect((await store.takeTokens('chat/free', 1, 1, 2, T0)).ok).toBe(false);
+      expect(await store.takeTokens('chat/pro', 2, 1, 2, T0, [free, plus])).toEqual({
+        ok: true,
+        waitMs: 0,
+        borrowedFrom: 'chat/plus',
+      });
+      // Nothing left anywhere: refused with the own bucket's wait.
+      expect(await store.takeTokens('chat/pro', 2, 1, 2, T0, [free, plus])).toEqual({
+        ok: false,
+        waitMs: 2_000,
+      });
+      // The own bucket kept refilling all along.
+      expect(await store.takeTokens('chat/pro', 1, 1, 2, T0 + 1_000)).toEqual({ ok: true, waitMs: 0 });
+    });
+
     it('matches the pure token bucket step for step, fractional rates included', async () => {
       const store = await makeStore();
       let state: BucketState | null = null;
