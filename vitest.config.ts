@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
-// Three projects: unit (no external process), integration (real Redis and Kafka started by
-// test/support/global-setup.ts), chaos (kills and restarts those processes). Suffixes decide.
+// Four projects: unit (no external process), integration (real Redis and Kafka started by
+// test/support/global-setup.ts), load (load-test campaigns against whole stacks, one at a time),
+// chaos (kills and restarts those processes). Suffixes decide.
 export default defineConfig({
   test: {
     projects: [
@@ -10,7 +11,7 @@ export default defineConfig({
           name: 'unit',
           sequence: { groupOrder: 0 },
           include: ['test/**/*.test.ts'],
-          exclude: ['test/**/*.int.test.ts', 'test/**/*.chaos.test.ts'],
+          exclude: ['test/**/*.int.test.ts', 'test/**/*.chaos.test.ts', 'test/**/*.load.test.ts'],
           testTimeout: 20_000,
         },
       },
@@ -26,9 +27,21 @@ export default defineConfig({
         },
       },
       {
+        // Load tests measure latency and GPU use on the machine they run on: one at a time, alone.
+        // Each starts the stacks (and any Redis or Kafka) it needs.
+        test: {
+          name: 'load',
+          sequence: { groupOrder: 2 },
+          include: ['test/**/*.load.test.ts'],
+          testTimeout: 240_000,
+          maxWorkers: 1,
+          fileParallelism: false,
+        },
+      },
+      {
         test: {
           name: 'chaos',
-          sequence: { groupOrder: 2 },
+          sequence: { groupOrder: 3 },
           include: ['test/**/*.chaos.test.ts'],
           globalSetup: ['test/support/global-setup.ts'],
           testTimeout: 180_000,

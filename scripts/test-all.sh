@@ -8,4 +8,5 @@ echo "== type check"; npx tsc --noEmit -p .
 echo "== lint"; npx biome check .
 echo "== unit"; npx vitest run --project unit
 echo "== integration (real Redis and Kafka)"; npx vitest run --project integration
+echo "== load tests (whole stacks, one at a time)"; npx vitest run --project load
 echo "== chaos"; npx vitest run --project chaos --passWithNoTests

@@ -23,7 +23,7 @@ const short = (c: Campaign, giveUpMs: number): Campaign => ({
 });
 
 describe('load tests against the distributed stack', () => {
-  // The criteria the embedded test asserts (test/loadtests/launch-day.int.test.ts says why those);
+  // The criteria the embedded test asserts (test/loadtests/launch-day.load.test.ts says why those);
   // the others are measured, reported and printed.
   const HOLDS = ['no paid refusal while free admitted', 'requests left unanswered until give-up'];
 

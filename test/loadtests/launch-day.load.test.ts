@@ -37,6 +37,12 @@ describe('launch day against the embedded stack', () => {
     console.log(
       `[launch-day] ${files?.html}\n  ${spillway.checks.map((c) => `${c.pass ? 'ok  ' : 'MISS'} ${line(c)}`).join('\n  ')}`,
     );
+    // The simulator on the same campaign and probed capacity, for the report's reader (printed,
+    // not asserted: a run sharing the CI machine's cores with another test loses GPU time the
+    // simulation does not model; the 10 % agreement is asserted on the steady campaign below).
+    console.log(
+      `[launch-day] simulator vs real completion ratio ${(await simulatorRatio(campaign, report.capacity!, spillway.figures)).toFixed(3)}`,
+    );
     const held = spillway.checks.filter((c) => HOLDS.includes(c.name));
     expect(held.map((c) => c.name).sort()).toEqual([...HOLDS].sort());
     expect(held.filter((c) => !c.pass).map(line), `report: ${files?.html}`).toEqual([]);
@@ -45,43 +51,43 @@ describe('launch day against the embedded stack', () => {
     expect(fifoHanging?.pass).toBe(false);
   }, 240_000);
 
-  it('recovers from a retry storm within 60 s of the trigger (no metastable state)', async () => {
-    const campaign = short(await loadCampaign('retry-storm'), 20_000);
-    // Two slots: with one, the controller's capacity learning takes a point sample of a busy slot
-    // for a fully used worker and ratchets its estimate down after the storm (GPU idle, paid
-    // refused, never recovering) — a controller bug reported with the single-slot runs.
-    const { report } = await runLoadtest({ campaign, modes: ['on'], outDir: OUT, workerSlots: 2 });
-    const f = report.runs[0].figures;
-    expect(f.recoverySeconds, JSON.stringify(f)).not.toBeNull();
-    expect(f.recoverySeconds!).toBeLessThanOrEqual(60);
-  }, 240_000);
-
   // Measured 1.20 while the simulator priced every request at its operation's cost (1024²) and the
   // gateway by its size: free was shed in the simulation and admitted for real. Both now use
   // requestCost (common/policy/request-cost.ts): 1.000 on this machine.
   it('agrees with the simulator on the same small campaign within 10 %', async () => {
     const base = short(await loadCampaign('steady', { durationMs: 20_000 }), 20_000);
     const { report } = await runLoadtest({ campaign: base, modes: ['on'] });
-    const active = await loadPolicyDir('policies');
-    // The probe measured requests/s of the reference request; the simulator counts cost units.
-    const capacity = report.capacity! * entryCost(active.policy, referenceEntry(base));
-    const real = report.runs[0].figures;
-    const sim = simulateCampaign(
-      {
-        ...base,
-        simulation: { capacity, workers: 1, gateways: 1, passMs: 1000 / capacity, retryingClients: 1 },
-      },
-      active,
-    );
-    const simOffered = Object.values(sim.tiers).reduce((s, t) => s + t.offered, 0);
-    const simCompleted = Object.values(sim.tiers).reduce((s, t) => s + t.completed, 0);
-    // Offered counts differ by Poisson noise (the real run draws arrivals, the simulator integrates
-    // rates); what must agree is what the system made of them.
-    expect(real.offered / simOffered).toBeGreaterThan(0.8);
-    expect(real.offered / simOffered).toBeLessThan(1.2);
-    const ratio = real.completed / real.offered / (simCompleted / simOffered);
+    const ratio = await simulatorRatio(base, report.capacity!, report.runs[0].figures);
     console.log(`[simulator vs real] completion ratio ${ratio.toFixed(3)} (target 1 ± 0.10)`);
     expect(ratio).toBeGreaterThan(0.9);
     expect(ratio).toBeLessThan(1.1);
   }, 240_000);
 });
+
+/**
+ * Completed over offered in a real run, divided by the same in the simulator on the same
+ * campaign and the capacity the runner probed. Offered counts differ by Poisson noise (the real
+ * run draws arrivals, the simulator integrates rates), so they are checked to be close, and what
+ * is compared is what each system made of them.
+ */
+async function simulatorRatio(
+  campaign: Campaign,
+  probedPerSecond: number,
+  real: { offered: number; completed: number },
+): Promise<number> {
+  const active = await loadPolicyDir('policies');
+  // The probe measured requests/s of the reference request; the simulator counts cost units.
+  const capacity = probedPerSecond * entryCost(active.policy, referenceEntry(campaign));
+  const sim = simulateCampaign(
+    {
+      ...campaign,
+      simulation: { capacity, workers: 1, gateways: 1, passMs: 1000 / capacity, retryingClients: 1 },
+    },
+    active,
+  );
+  const simOffered = Object.values(sim.tiers).reduce((s, t) => s + t.offered, 0);
+  const simCompleted = Object.values(sim.tiers).reduce((s, t) => s + t.completed, 0);
+  expect(real.offered / simOffered).toBeGreaterThan(0.8);
+  expect(real.offered / simOffered).toBeLessThan(1.2);
+  return real.completed / real.offered / (simCompleted / simOffered);
+}
