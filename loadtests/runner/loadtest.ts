@@ -55,6 +55,11 @@ async function editImage(): Promise<Uint8Array> {
     .toBuffer();
 }
 
+/** Closed-loop probe connections: enough to keep every slot fed while requests are in transit. */
+const probeConcurrency = (slots: number) => Math.max(8, slots * 4);
+/** A probe request takes at least ~10 ms end to end: no connection completes more than this. */
+const MAX_PROBE_RATE_PER_CONNECTION = 100;
+
 async function measureCapacity(
   target: Target,
   c: Campaign,
@@ -68,7 +73,7 @@ async function measureCapacity(
   try {
     const key = `${entry.lane}/${entry.tier}`;
     return await probeCapacity(client, entry, () => pick(key), {
-      concurrency: Math.max(8, slots * 4),
+      concurrency: probeConcurrency(slots),
       warmupMs: 2000,
       measureMs: 5000,
     });
@@ -127,7 +132,15 @@ export async function runLoadtest(o: LoadtestOptions): Promise<LoadtestOutcome> 
     const policy = await loadPolicyDir(policyDir);
     const startStack = stackStarter(o, policyDir, slots);
     if (unit === null) {
-      const probeKeys = planAccounts(peakRates(c, 20), policy.policy, `${runId}p`);
+      // Accounts for what the probe could possibly complete, so per-account limits never cap it
+      // (sized from the campaign's rates, they once capped a 256² probe at a quarter of capacity).
+      const ref = referenceEntry(c);
+      const probeMax = probeConcurrency(totalSlots) * MAX_PROBE_RATE_PER_CONNECTION;
+      const probeKeys = planAccounts(
+        new Map([[`${ref.lane}/${ref.tier}`, probeMax]]),
+        policy.policy,
+        `${runId}p`,
+      );
       const probeFile = join(work, 'probe-accounts.yaml');
       await writeAccountsFile(probeFile, probeKeys);
       // Without admission control: the probe measures what the workers complete, not what a
