@@ -14,16 +14,33 @@ export function borrowableBuckets(
   tier: string,
   admission: (lane: string, tier: string) => TierAdmission | null,
 ): BucketSpec[] {
-  const own = policy.tiers[tier]?.priority;
-  if (own === undefined) return [];
-  const lower = Object.entries(policy.tiers)
-    .filter(([, t]) => t.priority < own)
-    .sort(([, a], [, b]) => a.priority - b.priority);
   const out: BucketSpec[] = [];
-  for (const [name] of lower) {
+  for (const name of lowerTiers(policy, tier)) {
     const a = admission(lane, name);
     if (!a || a.rate === null) continue;
     out.push({ bucket: `${lane}/${name}`, ratePerSec: a.rate, burst: a.burst });
   }
   return out;
+}
+
+// Per policy object (a reload makes a new one): the request path sorts nothing.
+const lowerByPolicy = new WeakMap<Policy, Map<string, string[]>>();
+
+/** The tiers below `tier` in priority, lowest first. */
+function lowerTiers(policy: Policy, tier: string): string[] {
+  let byTier = lowerByPolicy.get(policy);
+  if (!byTier) {
+    byTier = new Map();
+    lowerByPolicy.set(policy, byTier);
+  }
+  let lower = byTier.get(tier);
+  if (!lower) {
+    const own = policy.tiers[tier]?.priority ?? Number.NEGATIVE_INFINITY;
+    lower = Object.entries(policy.tiers)
+      .filter(([, t]) => t.priority < own)
+      .sort(([, a], [, b]) => a.priority - b.priority)
+      .map(([name]) => name);
+    byTier.set(tier, lower);
+  }
+  return lower;
 }
