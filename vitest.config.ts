@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { NODE_HEAP_FLAGS } from './common/node-heap-flags.ts';
 
 // Four projects: unit (no external process), integration (real Redis and Kafka started by
 // test/support/global-setup.ts), load (load-test campaigns against whole stacks, one at a time),
@@ -34,6 +35,8 @@ export default defineConfig({
           sequence: { groupOrder: 2 },
           include: ['test/**/*.load.test.ts'],
           testTimeout: 240_000,
+          // The generator measures refusal latency: its own GC pauses would be in the figures.
+          execArgv: [...NODE_HEAP_FLAGS],
           maxWorkers: 1,
           fileParallelism: false,
         },

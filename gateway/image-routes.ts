@@ -1,3 +1,4 @@
+import { boundedSignal } from '../common/bounded-signal.ts';
 import type { Context, Hono } from 'hono';
 import { type Account, isTerminal, type JobRecord } from '../common/contracts/index.ts';
 import { type AdmissionDecision, type AdmissionInput, decideAdmission } from './admission.ts';
@@ -332,15 +333,15 @@ async function waitForTerminal(
   jobId: string,
   waitMs: number,
 ): Promise<'terminal' | 'timeout' | 'client-gone' | 'shutdown'> {
-  const timeout = AbortSignal.timeout(waitMs);
-  const signal = AbortSignal.any([timeout, c.req.raw.signal, g.shutdown]);
+  const wait = boundedSignal(waitMs, [c.req.raw.signal, g.shutdown]);
   heldConnections.inc();
   try {
-    const r = await followJob(g.infra, jobId, 0, () => {}, signal);
+    const r = await followJob(g.infra, jobId, 0, () => {}, wait.signal);
     if (r === 'terminal') return 'terminal';
     if (g.shutdown.aborted) return 'shutdown';
-    return timeout.aborted ? 'timeout' : 'client-gone';
+    return wait.timedOut() ? 'timeout' : 'client-gone';
   } finally {
+    wait.dispose();
     heldConnections.dec();
   }
 }

@@ -1,5 +1,7 @@
 import { FormData, Pool } from 'undici';
 import type { MixEntry } from '../campaign-schema.ts';
+import { boundedSignal } from '../../common/bounded-signal.ts';
+import { drainBody, readHead, type SseEnding, sseEnding } from './response-body.ts';
 import type { HeaderBag } from './retry-policy.ts';
 
 /**
@@ -44,6 +46,23 @@ function errorCode(text: string): string {
   }
 }
 
+/** Error envelopes are a few hundred bytes; a longer body is not one worth parsing. */
+const ERROR_HEAD_BYTES = 16 * 1024;
+/** A job view without images is small; with them, its status is near the start. */
+const VIEW_HEAD_BYTES = 64 * 1024;
+
+interface PolledJob {
+  status?: string;
+  state?: string;
+  error?: { code?: string } | null;
+}
+
+/** The job view's state, parsed whole when it fits the head, else read from the head's "status". */
+function jobState({ head, complete }: { head: string; complete: boolean }): PolledJob {
+  if (complete) return JSON.parse(head) as PolledJob;
+  return { status: /"status"\s*:\s*"([a-z_]+)"/.exec(head)?.[1] };
+}
+
 function classify(status: number, code: string): AttemptKind {
   if (status === 429 || status === 503) return 'refused';
   if (status === 400 && code === 'moderation_blocked') return 'blocked';
@@ -71,7 +90,8 @@ export class ImagesClient {
     const sent = performance.now();
     const remaining = req.deadline - sent;
     if (remaining <= 0) return this.outcome('timeout', null, {}, 'gave_up', 0, false);
-    const signal = AbortSignal.timeout(Math.max(1, Math.round(remaining)));
+    const giveUp = boundedSignal(Math.max(1, Math.round(remaining)));
+    const signal = giveUp.signal;
     try {
       const res = await this.pool.request({
         ...this.buildRequest(req),
@@ -82,19 +102,18 @@ export class ImagesClient {
       const responseMs = performance.now() - sent;
       const headers = res.headers as HeaderBag;
       if (res.statusCode >= 300) {
-        const text = await res.body.text();
-        const code = errorCode(text);
+        const { head } = await readHead(res.body, ERROR_HEAD_BYTES);
+        const code = errorCode(head);
         return this.outcome(classify(res.statusCode, code), res.statusCode, headers, code, responseMs, false);
       }
       if (res.statusCode === 202) {
-        await res.body.text();
+        await drainBody(res.body);
         const location = String(headers.location ?? '');
         return await this.pollJob(location, req, signal, responseMs, headers);
       }
       if (req.entry.delivery === 'stream')
-        return this.streamOutcome(await res.body.text(), headers, responseMs);
-      // Read as bytes: decoding a megabyte of base64 JSON per image would load the generator's loop.
-      await res.body.arrayBuffer();
+        return this.streamOutcome(await sseEnding(res.body), headers, responseMs);
+      await drainBody(res.body);
       return this.outcome('completed', res.statusCode, headers, 'ok', responseMs, true);
     } catch (err) {
       const responseMs = performance.now() - sent;
@@ -107,6 +126,8 @@ export class ImagesClient {
         responseMs,
         false,
       );
+    } finally {
+      giveUp.dispose();
     }
   }
 
@@ -121,26 +142,13 @@ export class ImagesClient {
     return { kind, status, headers, code, responseMs, admitted };
   }
 
-  private streamOutcome(text: string, headers: HeaderBag, responseMs: number): AttemptOutcome {
-    for (const line of text.split('\n')) {
-      if (!line.startsWith('data:')) continue;
-      const data = line.slice(5).trim();
-      if (data.includes('"error"') && !data.includes('"type":"image_')) {
-        const code = errorCode(data);
-        return this.outcome(
-          code === 'moderation_blocked' ? 'blocked' : 'failed',
-          200,
-          headers,
-          code,
-          responseMs,
-          true,
-        );
-      }
-      if (/"type"\s*:\s*"image_(generation|edit)\.completed"/.test(data)) {
-        return this.outcome('completed', 200, headers, 'ok', responseMs, true);
-      }
-    }
-    return this.outcome('failed', 200, headers, 'stream_truncated', responseMs, true);
+  private streamOutcome(ending: SseEnding, headers: HeaderBag, responseMs: number): AttemptOutcome {
+    if (ending.kind === 'completed') return this.outcome('completed', 200, headers, 'ok', responseMs, true);
+    if (ending.kind === 'truncated')
+      return this.outcome('failed', 200, headers, 'stream_truncated', responseMs, true);
+    const code = errorCode(ending.data);
+    const kind = code === 'moderation_blocked' ? 'blocked' : 'failed';
+    return this.outcome(kind, 200, headers, code, responseMs, true);
   }
 
   private async pollJob(
@@ -161,9 +169,11 @@ export class ImagesClient {
           headers: { authorization: `Bearer ${req.apiKey}` },
           signal,
         });
-        const text = await res.body.text();
-        if (res.statusCode !== 200) continue;
-        const job = JSON.parse(text) as { status?: string; state?: string; error?: { code?: string } | null };
+        if (res.statusCode !== 200) {
+          await drainBody(res.body);
+          continue;
+        }
+        const job = jobState(await readHead(res.body, VIEW_HEAD_BYTES));
         const state = job.status ?? job.state ?? '';
         if (TERMINAL_OK.has(state)) return this.outcome('completed', 200, headers, 'ok', responseMs, true);
         if (state === 'blocked') return this.outcome('blocked', 200, headers, state, responseMs, true);

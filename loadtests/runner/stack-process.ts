@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import { DependencyError } from '../../common/errors.ts';
+import { NODE_HEAP_FLAGS } from '../../common/node-heap-flags.ts';
 
 const CLI = fileURLToPath(new URL('../../bin/spillway.js', import.meta.url));
 
@@ -30,7 +31,7 @@ export class StackProcess {
   async start(readyUrl: string, timeoutMs: number): Promise<void> {
     this.output = '';
     this.ending = false;
-    const child = spawn(process.execPath, [CLI, 'start', ...this.args], {
+    const child = spawn(process.execPath, [...NODE_HEAP_FLAGS, CLI, 'start', ...this.args], {
       env: this.env,
       stdio: ['ignore', 'ignore', 'pipe'],
     });

@@ -1,3 +1,4 @@
+import { NODE_HEAP_FLAGS } from '../../common/node-heap-flags.ts';
 import { type ChildProcess, spawn } from 'node:child_process';
 
 /** One `spillway start <role>` child process, with its output kept for assertions and post-mortems. */
@@ -11,7 +12,7 @@ export interface SpillwayProcess {
 }
 
 export function startSpillway(role: string, env: Record<string, string>): SpillwayProcess {
-  const child = spawn(process.execPath, ['bin/spillway.js', 'start', role], {
+  const child = spawn(process.execPath, [...NODE_HEAP_FLAGS, 'bin/spillway.js', 'start', role], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,3 +1,4 @@
+import { NODE_HEAP_FLAGS } from '../../../common/node-heap-flags.ts';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
@@ -31,7 +32,7 @@ export class SpillwayProcess {
   /** Resolves once the service printed its start line; rejects if it exits or takes too long. */
   start(timeoutMs = 60_000): Promise<void> {
     this.log = createWriteStream(this.logFile, { flags: 'a' });
-    const child = spawn(process.execPath, ['bin/spillway.js', 'start', this.role], {
+    const child = spawn(process.execPath, [...NODE_HEAP_FLAGS, 'bin/spillway.js', 'start', this.role], {
       env: { ...process.env, ...this.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
