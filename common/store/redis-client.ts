@@ -24,6 +24,10 @@ export function createRedisClient(url: string, options: RedisClientOptions): Red
     commandTimeout: subscriber ? undefined : 2_000,
     maxRetriesPerRequest: subscriber ? null : 1,
     enableOfflineQueue: subscriber,
+    // Commands issued in the same tick leave in one write: a gateway's request sends two (its
+    // account limit and its admission tokens, in parallel), and under a launch spike hundreds of
+    // requests a second each paid a socket write (a loopback TCP send, 20-50 µs of CPU) per command.
+    enableAutoPipelining: !subscriber,
     retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2_000) + Math.floor(Math.random() * 100),
   });
   const limited = rateLimitedLog(1);
