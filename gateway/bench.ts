@@ -5,6 +5,7 @@ import { cpus, loadavg } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
+import { NODE_HEAP_FLAGS } from '../common/node-heap-flags.ts';
 import { BENCH_KEYS, type BenchPorts } from './bench-server.ts';
 import {
   type BenchTarget,
@@ -91,6 +92,7 @@ class BenchServer {
     const child = spawn(
       process.execPath,
       [
+        ...NODE_HEAP_FLAGS,
         ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []),
         '--import',
         'tsx',
