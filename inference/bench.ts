@@ -56,7 +56,8 @@ function timed(inner: ModelRunner): ModelRunner & Timed {
   const t = { ms: 0, first: 0, last: 0 } as ModelRunner & Timed;
   let active = 0;
   let since = 0;
-  for (const name of ['moderatePrompt', 'prior', 'decode', 'moderateImage', 'encode'] as const) {
+  // A render pass encodes stored passes inside the model call: that encoding counts as model time.
+  for (const name of ['moderatePrompt', 'prior', 'renderPass', 'decode', 'encode'] as const) {
     (t as unknown as Record<string, unknown>)[name] = async (...args: unknown[]) => {
       if (active++ === 0) since = performance.now();
       if (t.first === 0) t.first = since;

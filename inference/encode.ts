@@ -17,7 +17,7 @@ export const CONTENT_TYPES: Record<OutputFormat, string> = {
   webp: 'image/webp',
 };
 
-/** RGBA bytes from the decoder → an image file. The pipeline takes one so tests can watch it. */
+/** RGBA bytes from the decoder → an image file. OnnxModels takes one so tests can watch it. */
 export interface ImageEncoder {
   encode(rgba: Uint8Array, width: number, height: number, options: EncodeOptions): Promise<Buffer>;
 }

@@ -1,7 +1,8 @@
 import { Worker } from 'node:worker_threads';
 import { SpillwayError } from '../common/errors.ts';
 import type { ModelBundle } from './models/model-cache.ts';
-import type { ModelRunner } from './model-runner.ts';
+import type { ModelRunner, OnDecoded, PassRequest, RenderedPass } from './model-runner.ts';
+import { sharedClock } from './render-pass.ts';
 import type { PriorityResult } from './thread-priority.ts';
 
 interface Thread {
@@ -13,13 +14,19 @@ interface Pending {
   resolve: (v: unknown) => void;
   reject: (e: Error) => void;
   thread: Thread;
+  /** A render pass reports its decode's end before its result. */
+  onDecoded?: OnDecoded;
 }
+
+type Reply = { id?: number; result?: unknown; error?: string; decoded?: number };
 
 /**
  * The models on a small pool of worker threads, so a model run never stalls the event loop that
- * serves HTTP, heartbeats and Kafka. Each call goes to the least busy thread. Results are
- * transferred back, not copied; arguments are copied over, since the caller keeps its frame to
- * encode it while the thread moderates it (a 1024² RGBA frame is 4 MB, about a millisecond).
+ * serves HTTP, heartbeats and Kafka. Each call goes to the least busy thread. Arguments are copied
+ * over (token grids, a few KB; an edit's input image); results are transferred back, not copied. A
+ * pass is decoded, moderated and encoded in its thread, so no frame reaches this one: in embedded
+ * mode this is the gateway's loop, where frames' ArrayBuffers (4 MB each at 1024²) set off
+ * mark-compact GCs that stalled refusals.
  */
 export class ModelPool implements ModelRunner {
   private readonly pending = new Map<number, Pending>();
@@ -31,7 +38,7 @@ export class ModelPool implements ModelRunner {
     readonly priorities: PriorityResult[],
   ) {
     for (const t of threads) {
-      t.worker.on('message', (msg: { id?: number; result?: unknown; error?: string }) => this.settle(msg));
+      t.worker.on('message', (msg: Reply) => this.settle(msg));
       t.worker.on('error', (err) => this.failThread(t, err));
     }
   }
@@ -57,10 +64,14 @@ export class ModelPool implements ModelRunner {
     );
   }
 
-  private settle(msg: { id?: number; result?: unknown; error?: string }) {
+  private settle(msg: Reply) {
     if (msg.id === undefined) return;
     const p = this.pending.get(msg.id);
     if (!p) return;
+    if (msg.decoded !== undefined) {
+      p.onDecoded?.(msg.decoded);
+      return;
+    }
     this.pending.delete(msg.id);
     p.thread.inFlight--;
     if (msg.error !== undefined) p.reject(new SpillwayError('model_failed', msg.error));
@@ -75,12 +86,16 @@ export class ModelPool implements ModelRunner {
     }
   }
 
-  private call<T>(method: Exclude<keyof ModelRunner, 'close'>, args: unknown[]): Promise<T> {
+  private call<T>(
+    method: Exclude<keyof ModelRunner, 'close'>,
+    args: unknown[],
+    onDecoded?: OnDecoded,
+  ): Promise<T> {
     const thread = this.threads.reduce((a, b) => (b.inFlight < a.inFlight ? b : a));
     const id = this.nextId++;
     thread.inFlight++;
     return new Promise<T>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, thread });
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, thread, onDecoded });
       thread.worker.postMessage({ id, method, args });
     });
   }
@@ -93,12 +108,13 @@ export class ModelPool implements ModelRunner {
     return this.call<Int32Array>('prior', [tokens, seed, rows, cols]);
   }
 
-  decode(grid: Int32Array, rows: number, cols: number, width: number, height: number, detail: number) {
-    return this.call<Uint8Array>('decode', [grid, rows, cols, width, height, detail]);
+  renderPass(pass: PassRequest, onDecoded: OnDecoded) {
+    // Timed from here: a pass waiting for a busy thread is what the pass latency signal is for.
+    return this.call<RenderedPass>('renderPass', [pass, sharedClock()], onDecoded);
   }
 
-  moderateImage(rgba: Uint8Array, width: number, height: number) {
-    return this.call<Float32Array>('moderateImage', [rgba, width, height]);
+  decode(grid: Int32Array, rows: number, cols: number, width: number, height: number, detail: number) {
+    return this.call<Uint8Array>('decode', [grid, rows, cols, width, height, detail]);
   }
 
   encode(rgb: Uint8Array, rows: number, cols: number, keep: Float32Array, prior: Int32Array) {

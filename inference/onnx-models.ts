@@ -1,7 +1,9 @@
 import * as ort from 'onnxruntime-node';
 import { ARCH } from './models/architecture.ts';
 import type { ModelBundle, ModelName } from './models/model-cache.ts';
-import type { ModelRunner } from './model-runner.ts';
+import { type ImageEncoder, sharpEncoder } from './encode.ts';
+import type { ModelRunner, OnDecoded, PassRequest } from './model-runner.ts';
+import { renderPass } from './render-pass.ts';
 
 /** Seeds enter the graph as float32; folding keeps them exact integers there. */
 const SEED_MODULUS = 65521;
@@ -24,9 +26,13 @@ function toInt32(t: ort.Tensor): Int32Array {
  * "GPU", and parallelism comes from slots and threads, not from oversubscribing shared cores.
  */
 export class OnnxModels implements ModelRunner {
-  private constructor(private readonly sessions: Record<ModelName, ort.InferenceSession>) {}
+  private constructor(
+    private readonly sessions: Record<ModelName, ort.InferenceSession>,
+    private readonly encoder: ImageEncoder,
+  ) {}
 
-  static async load(bundle: ModelBundle, threads = 1): Promise<OnnxModels> {
+  /** `encoder` encodes stored passes; sharp unless a test watches it. */
+  static async load(bundle: ModelBundle, threads = 1, encoder = sharpEncoder): Promise<OnnxModels> {
     const options: ort.InferenceSession.SessionOptions = {
       intraOpNumThreads: threads,
       interOpNumThreads: 1,
@@ -37,7 +43,7 @@ export class OnnxModels implements ModelRunner {
         async (name) => [name, await ort.InferenceSession.create(bundle.paths[name], options)] as const,
       ),
     );
-    return new OnnxModels(Object.fromEntries(entries) as Record<ModelName, ort.InferenceSession>);
+    return new OnnxModels(Object.fromEntries(entries) as Record<ModelName, ort.InferenceSession>, encoder);
   }
 
   async moderatePrompt(tokens: number[]) {
@@ -54,6 +60,11 @@ export class OnnxModels implements ModelRunner {
     return toInt32(out.grid_tokens);
   }
 
+  /** `startedAt` (sharedClock) is when the pass was asked for, on whichever thread asked. */
+  renderPass(pass: PassRequest, onDecoded: OnDecoded, startedAt?: number) {
+    return renderPass(this, this.encoder, pass, onDecoded, startedAt);
+  }
+
   async decode(grid: Int32Array, rows: number, cols: number, width: number, height: number, detail: number) {
     const out = await this.sessions.decoder.run({
       grid_tokens: int64(grid, [1, rows, cols]),
@@ -63,6 +74,7 @@ export class OnnxModels implements ModelRunner {
     return out.image.data as Uint8Array;
   }
 
+  /** Part of renderPass, not of ModelRunner: a frame is moderated where it was decoded. */
   async moderateImage(rgba: Uint8Array, width: number, height: number) {
     const out = await this.sessions['image-moderation'].run({
       image: new ort.Tensor('uint8', rgba, [1, height, width, 4]),

@@ -3,16 +3,16 @@ import type { JobRecord, ProgressEvent, ResultImage } from '../common/contracts/
 import type { EventLog } from '../common/store/event-log.ts';
 import type { JobStore, UpdateResult } from '../common/store/job-store.ts';
 import { type Checkpoint, decodeCheckpoint, encodeCheckpoint } from './checkpoint.ts';
-import { CONTENT_TYPES, type ImageEncoder, sharpEncoder } from './encode.ts';
-import { moderateImage } from './image-moderation.ts';
-import type { ModelRunner } from './model-runner.ts';
-import type { Verdict } from './moderation-verdict.ts';
+import { CONTENT_TYPES, type EncodeOptions } from './encode.ts';
+import type { ModelRunner, RenderedPass } from './model-runner.ts';
+import { type Verdict, verdictOf } from './moderation-verdict.ts';
 import { tokenGrid } from './prior.ts';
 import { moderatePrompt } from './prompt-moderation.ts';
 import { passDetail, type RenderPlan, usageFor } from './render-plan.ts';
 import { tokenize } from './tokenizer.ts';
 
 export interface PipelineObserver {
+  /** A pass's decode time, from asking for it (see OnDecoded). */
   onPass?(width: number, height: number, ms: number): void;
   onBlobWrite?(ms: number): void;
   onStoreWrite?(ms: number): void;
@@ -27,8 +27,6 @@ export interface PipelineDeps {
   leaseMs: number;
   now?: () => number;
   observer?: PipelineObserver;
-  /** Defaults to sharp. */
-  encoder?: ImageEncoder;
 }
 
 export interface JobRun {
@@ -40,9 +38,9 @@ export interface JobRun {
   /** Told after each recorded pass, so the lease heartbeat repeats the current progress. */
   onProgress?(pass: number, passes: number): void;
   /**
-   * Told once the run needs no more model calls (the last pass decoded and found clean), before
+   * Told once the run needs no more model calls (the last pass rendered and found clean), before
    * the final image is stored and the job finished: the worker may start the next job's passes
-   * while this one's tail runs on the CPU.
+   * while this one's writes are under way.
    */
   onModelsDone?(): void;
 }
@@ -59,24 +57,32 @@ class Abort extends Error {
   }
 }
 
-interface DecodedPass {
+interface PendingPass {
   pass: number;
   width: number;
   height: number;
-  rgba: Uint8Array;
-  verdict: Promise<Verdict>;
-  /** The pass as an image file when it will be stored (a partial or the final), else null. */
-  encoded: Promise<Buffer> | null;
+  /** Settles when the pass's decode has ended (or the pass failed before it did). */
+  decoded: Promise<unknown>;
+  /** Scores and, when the pass will be stored (a partial or the final), its image file. */
+  rendered: Promise<RenderedPass>;
+}
+
+interface StoredPass {
+  pass: number;
+  width: number;
+  height: number;
+  image: Uint8Array | null;
 }
 
 /**
- * One job from prompt to stored image: prompt moderation → prior → decode passes, each pass's
- * image moderation and image encoding running while the next pass decodes (and the final's
- * encoding alongside its moderation), so the model waits on the encoder as little as possible;
- * an encoding is only stored once its pass's verdict is clean. After every pass the job's progress,
- * partial image (if asked for) and checkpoint are written with the claim's fence; a refused write
- * ends the run at once. A checkpoint from an earlier owner is resumed: finished passes are not
- * decoded again and partials already recorded are not sent again.
+ * One job from prompt to stored image: prompt moderation → prior → render passes. A pass is
+ * decoded, moderated and (if stored) encoded by one model call, where the models run: the frames
+ * stay off this thread. The next pass is asked for as soon as this one's decode ends, so the models
+ * decode it while this pass is moderated and encoded; an encoding is only stored once its pass's
+ * verdict is clean. After every pass the job's progress, partial image (if asked for) and
+ * checkpoint are written with the claim's fence; a refused write ends the run at once. A
+ * checkpoint from an earlier owner is resumed: finished passes are not decoded again and partials
+ * already recorded are neither encoded nor sent again.
  */
 export async function runPipeline(deps: PipelineDeps, run: JobRun): Promise<Outcome> {
   try {
@@ -155,60 +161,65 @@ class PipelineRun {
     const grid = resumed
       ? Int32Array.from(resumed.grid)
       : await tokenGrid(this.deps.models, this.deps.blobs, this.run.record.message, plan, this.tokens, image);
-    let previous: DecodedPass | null = null;
+    let previous: PendingPass | null = null;
     for (let pass = (resumed?.pass ?? 0) + 1; pass <= plan.passes; pass++) {
       this.checkSignal();
-      const decoding = this.decode(grid, pass);
-      // Awaited below unless the run unwinds first; then its failure must not go unhandled.
-      decoding.catch(() => undefined);
+      const current = this.render(image, grid, pass);
       if (previous) {
-        const verdict = await previous.verdict;
+        const { done, verdict } = await this.settle(previous);
         if (verdict.flagged) {
-          // The pass already decoding is discarded; no later pass starts.
-          await decoding.catch(() => undefined);
-          return this.block('image', previous.pass, verdict);
+          // The pass already rendering is discarded; no later pass starts.
+          await current.rendered.catch(() => undefined);
+          return this.block('image', done.pass, verdict);
         }
-        const done = previous;
         this.queueCommit(() => this.commitPass(image, grid, done));
       }
-      const rgba = await decoding;
-      const size = plan.passSizes[pass - 1];
-      const verdict = moderateImage(
-        this.deps.models,
-        rgba,
-        size.width,
-        size.height,
-        this.deps.categories.visual,
-      );
-      verdict.catch(() => undefined);
-      const encoded = this.encodeIfStored(image, pass, rgba, size);
-      encoded?.catch(() => undefined);
-      previous = { pass, ...size, rgba, verdict, encoded };
+      await current.decoded;
+      previous = current;
     }
     if (!previous) return null;
-    const verdict = await previous.verdict;
-    if (verdict.flagged) return this.block('image', previous.pass, verdict);
+    const { done, verdict } = await this.settle(previous);
+    if (verdict.flagged) return this.block('image', done.pass, verdict);
     if (image === plan.images - 1) this.run.onModelsDone?.();
     await this.commits;
-    await this.commitFinal(image, grid, previous);
+    await this.commitFinal(image, grid, done);
     return null;
   }
 
-  private async decode(grid: Int32Array, pass: number): Promise<Uint8Array> {
+  private render(image: number, grid: Int32Array, pass: number): PendingPass {
     const { plan } = this.run;
     const { width, height } = plan.passSizes[pass - 1];
-    const started = performance.now();
-    const rgba = await this.deps.models.decode(
+    let markDecoded = () => {};
+    const decodeEnded = new Promise<void>((resolve) => {
+      markDecoded = resolve;
+    });
+    const request = {
       grid,
-      plan.rows,
-      plan.cols,
+      rows: plan.rows,
+      cols: plan.cols,
       width,
       height,
-      passDetail(pass, plan.passes),
-    );
-    this.deps.observer?.onPass?.(width, height, performance.now() - started);
-    this.passesRun++;
-    return rgba;
+      detail: passDetail(pass, plan.passes),
+      encode: this.encodeOptions(image, pass),
+    };
+    const rendered = this.deps.models.renderPass(request, (decodeMs) => {
+      this.deps.observer?.onPass?.(width, height, decodeMs);
+      this.passesRun++;
+      markDecoded();
+    });
+    // A pass that fails before its decode ends never reports one: its failure ends the wait.
+    const decoded = Promise.race([decodeEnded, rendered]);
+    // Both are awaited unless the run unwinds first; then their failures must not go unhandled.
+    rendered.catch(() => undefined);
+    decoded.catch(() => undefined);
+    return { pass, width, height, decoded, rendered };
+  }
+
+  /** Step 4: every pass is moderated; its scores, read against the visual categories, decide. */
+  private async settle(pending: PendingPass): Promise<{ done: StoredPass; verdict: Verdict }> {
+    const { scores, image } = await pending.rendered;
+    const { pass, width, height } = pending;
+    return { done: { pass, width, height, image }, verdict: verdictOf(scores, this.deps.categories.visual) };
   }
 
   private overallPass(image: number, pass: number): { pass: number; passes: number } {
@@ -216,19 +227,24 @@ class PipelineRun {
     return { pass: image * plan.passes + pass, passes: plan.images * plan.passes };
   }
 
-  private async storeBlob(key: string, data: Buffer, contentType: string) {
+  private async storeBlob(key: string, data: Uint8Array, contentType: string) {
     const started = performance.now();
-    await this.deps.blobs.put(key, data, contentType);
+    // A view, not a copy: the bytes arrived transferred from the model thread.
+    await this.deps.blobs.put(key, Buffer.from(data.buffer, data.byteOffset, data.byteLength), contentType);
     this.deps.observer?.onBlobWrite?.(performance.now() - started);
   }
 
-  private encodeOptions(fast: boolean) {
+  /** How to encode a pass that will be stored (a partial not yet recorded, or the final); else null. */
+  private encodeOptions(image: number, pass: number): EncodeOptions | null {
+    const final = pass === this.run.plan.passes;
+    const partial = this.partialIndex(image, pass);
+    if (!final && (partial < 0 || this.partials.has(this.partialKey(partial)))) return null;
     const p = this.run.record.message.params;
     return {
       format: p.outputFormat,
       compression: p.outputCompression,
       transparent: p.background === 'transparent',
-      fast,
+      fast: !final,
     };
   }
 
@@ -246,20 +262,7 @@ class PipelineRun {
     return `jobs/${this.id}/partial-${index}.${this.run.record.message.params.outputFormat}`;
   }
 
-  private encodeIfStored(
-    image: number,
-    pass: number,
-    rgba: Uint8Array,
-    size: { width: number; height: number },
-  ): Promise<Buffer> | null {
-    const final = pass === this.run.plan.passes;
-    const partial = this.partialIndex(image, pass);
-    if (!final && (partial < 0 || this.partials.has(this.partialKey(partial)))) return null;
-    const encoder = this.deps.encoder ?? sharpEncoder;
-    return encoder.encode(rgba, size.width, size.height, this.encodeOptions(!final));
-  }
-
-  private async commitPass(image: number, grid: Int32Array, done: DecodedPass): Promise<void> {
+  private async commitPass(image: number, grid: Int32Array, done: StoredPass): Promise<void> {
     this.checkSignal();
     const { fence } = this.run;
     const partialIndex = this.partialIndex(image, done.pass);
@@ -268,9 +271,8 @@ class PipelineRun {
       const format = this.run.record.message.params.outputFormat;
       const key = this.partialKey(partialIndex);
       lastImage = key;
-      if (!this.partials.has(key) && done.encoded) {
-        const bytes = await done.encoded;
-        await this.storeBlob(key, bytes, CONTENT_TYPES[format]);
+      if (!this.partials.has(key) && done.image) {
+        await this.storeBlob(key, done.image, CONTENT_TYPES[format]);
         await this.write(() => this.deps.jobs.addPartial(this.id, fence, key, this.now()));
         this.partials.add(key);
         const at = this.overallPass(image, done.pass);
@@ -315,12 +317,12 @@ class PipelineRun {
     await this.append({ type: 'state', state: 'running', ...at, at: now });
   }
 
-  private async commitFinal(image: number, grid: Int32Array, done: DecodedPass): Promise<void> {
+  private async commitFinal(image: number, grid: Int32Array, done: StoredPass): Promise<void> {
     this.checkSignal();
     const format = this.run.record.message.params.outputFormat;
     const key = `jobs/${this.id}/image-${image}.${format}`;
-    const bytes = await done.encoded!;
-    await this.storeBlob(key, bytes, CONTENT_TYPES[format]);
+    // The final pass is always asked for an encoding (encodeOptions).
+    await this.storeBlob(key, done.image!, CONTENT_TYPES[format]);
     this.images = [...this.images, { blob: key, format, width: done.width, height: done.height }];
     await this.recordProgress(image, done.pass, grid, key);
   }

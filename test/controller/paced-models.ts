@@ -1,4 +1,4 @@
-import type { ModelRunner } from '../../inference/model-runner.ts';
+import type { ModelRunner, OnDecoded, PassRequest, RenderedPass } from '../../inference/model-runner.ts';
 
 /**
  * TEST-ONLY model runner: the real models, but every decode pass takes at least
@@ -13,6 +13,19 @@ export class PacedModels implements ModelRunner {
     readonly msPerMegapixel: number,
   ) {}
 
+  private floor(width: number, height: number): { ms: number; elapsed: Promise<unknown> } {
+    const ms = (this.msPerMegapixel * width * height) / 1e6;
+    return { ms, elapsed: new Promise((r) => setTimeout(r, ms)) };
+  }
+
+  /** The decode is reported ended no sooner than the floor; the result comes no sooner either. */
+  async renderPass(pass: PassRequest, onDecoded: OnDecoded): Promise<RenderedPass> {
+    const floor = this.floor(pass.width, pass.height);
+    const paced = (ms: number) => void floor.elapsed.then(() => onDecoded(Math.max(ms, floor.ms)));
+    const [out] = await Promise.all([this.inner.renderPass(pass, paced), floor.elapsed]);
+    return out;
+  }
+
   async decode(
     grid: Int32Array,
     rows: number,
@@ -21,8 +34,10 @@ export class PacedModels implements ModelRunner {
     height: number,
     detail: number,
   ): Promise<Uint8Array> {
-    const floor = new Promise((r) => setTimeout(r, (this.msPerMegapixel * width * height) / 1e6));
-    const [out] = await Promise.all([this.inner.decode(grid, rows, cols, width, height, detail), floor]);
+    const [out] = await Promise.all([
+      this.inner.decode(grid, rows, cols, width, height, detail),
+      this.floor(width, height).elapsed,
+    ]);
     return out;
   }
 
@@ -32,10 +47,6 @@ export class PacedModels implements ModelRunner {
 
   prior(tokens: number[], seed: number, rows: number, cols: number) {
     return this.inner.prior(tokens, seed, rows, cols);
-  }
-
-  moderateImage(rgba: Uint8Array, width: number, height: number) {
-    return this.inner.moderateImage(rgba, width, height);
   }
 
   encode(rgb: Uint8Array, rows: number, cols: number, keep: Float32Array, prior: Int32Array) {

@@ -3,8 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobMessage } from '../../common/contracts/index.ts';
 import { createMemoryInfra } from '../../common/memory-infra.ts';
 import type { ActivePolicy } from '../../common/policy/schema.ts';
-import { type ImageEncoder, sharpEncoder } from '../../inference/encode.ts';
-import type { ModelRunner } from '../../inference/model-runner.ts';
+import type { ModelRunner, OnDecoded, PassRequest } from '../../inference/model-runner.ts';
 import { OnnxModels } from '../../inference/onnx-models.ts';
 import { type Outcome, runPipeline } from '../../inference/pipeline.ts';
 import { planRender } from '../../inference/render-plan.ts';
@@ -22,19 +21,22 @@ beforeAll(async () => {
 });
 afterAll(() => models.close());
 
-/** Counts decoder calls so a test can prove which passes ran. */
-function counting(inner: ModelRunner): ModelRunner & { decodes: number[] } {
+/** Records the passes asked for (their widths) so a test can prove which passes ran. */
+function counting(inner: ModelRunner): ModelRunner & { decodes: number[]; requests: PassRequest[] } {
   const decodes: number[] = [];
+  const requests: PassRequest[] = [];
   return Object.assign(Object.create(inner) as ModelRunner, {
     decodes,
-    decode: (...args: Parameters<ModelRunner['decode']>) => {
-      decodes.push(args[3]);
-      return inner.decode(...args);
+    requests,
+    renderPass: (pass: PassRequest, onDecoded: OnDecoded) => {
+      decodes.push(pass.width);
+      requests.push(pass);
+      return inner.renderPass(pass, onDecoded);
     },
   });
 }
 
-async function render(message: JobMessage, runner: ModelRunner = models, encoder?: ImageEncoder) {
+async function render(message: JobMessage, runner: ModelRunner = models) {
   const infra = createMemoryInfra();
   await enqueue(infra, message);
   const claim = await infra.jobs.claim(message.id, 'w1', 10_000, Date.now());
@@ -48,7 +50,6 @@ async function render(message: JobMessage, runner: ModelRunner = models, encoder
       models: runner,
       categories,
       leaseMs: 10_000,
-      encoder,
     },
     { record: claim.record, fence: claim.fence, plan, signal: new AbortController().signal },
   );
@@ -100,36 +101,24 @@ describe('pipeline', () => {
     expect(record.result!.usage.output_tokens).toBe(8 * 8 * 4);
   });
 
-  it('encodes each stored pass while its moderation runs, not after the verdict', async () => {
-    // Each pass's moderation waits (up to 2 s) for the encoder to be asked for that pass: a
-    // pipeline that encodes only after the verdict would ask for none of them in time.
-    const asked = new Set<number>();
-    const waiters = new Map<number, () => void>();
-    const encoder: ImageEncoder = {
-      encode: (rgba, width, height, options) => {
-        asked.add(width);
-        waiters.get(width)?.();
-        return sharpEncoder.encode(rgba, width, height, options);
-      },
-    };
-    const early: number[] = [];
-    const gated = Object.assign(Object.create(models) as ModelRunner, {
-      moderateImage: async (rgba: Uint8Array, width: number, height: number) => {
-        await new Promise<void>((resolve) => {
-          if (asked.has(width)) return resolve();
-          waiters.set(width, resolve);
-          setTimeout(resolve, 2000);
-        });
-        if (asked.has(width)) early.push(width);
-        return models.moderateImage(rgba, width, height);
-      },
+  it('asks the models for one render pass per pass, an encoding only for passes it stores', async () => {
+    // A frame must not come back to this thread: a bare decode or moderation from the pipeline fails.
+    const runner = Object.assign(counting(models), {
+      decode: () => Promise.reject(new Error('the pipeline decoded on its own thread')),
+      moderateImage: () => Promise.reject(new Error('the pipeline moderated on its own thread')),
     });
-    const message = jobMessage({ params: { size: '512x512', partialImages: 3 } });
-    const { outcome, record } = await render(message, gated, encoder);
+    const message = jobMessage({ params: { size: '512x512', partialImages: 1, outputFormat: 'jpeg' } });
+    const { infra, outcome, record } = await render(message, runner);
     expect(outcome.kind).toBe('completed');
-    expect(record.partials).toHaveLength(3);
-    // Partials at 128, 256 (passes 2, 3; pass 1 at 64 too) and the final at 512.
-    expect(early).toEqual([64, 128, 256, 512]);
+    expect(runner.decodes).toEqual([64, 128, 256, 512]);
+    // One partial, at pass 3 of 4 (render-plan's choice); passes 1 and 2 are not stored.
+    expect(runner.requests.map((r) => r.encode?.fast ?? null)).toEqual([null, null, true, false]);
+    expect(runner.requests.every((r) => r.encode === null || r.encode.format === 'jpeg')).toBe(true);
+    expect(record.partials).toHaveLength(1);
+    const partial = await sharp((await infra.blobs.get(record.partials[0]))!.data).metadata();
+    expect(partial).toMatchObject({ format: 'jpeg', width: 256 });
+    const final = await sharp((await infra.blobs.get(record.result!.images[0].blob))!.data).metadata();
+    expect(final).toMatchObject({ format: 'jpeg', width: 512 });
   });
 
   it('streams partials of the first image only when n > 1, one index sequence', async () => {

@@ -6,7 +6,7 @@ import { createMemoryInfra } from '../../common/memory-infra.ts';
 import { StaticPolicySource } from '../../common/policy/policy-source.ts';
 import { decodeCheckpoint } from '../../inference/checkpoint.ts';
 import { jobsSkipped, slotBusySeconds } from '../../inference/metrics.ts';
-import type { ModelRunner } from '../../inference/model-runner.ts';
+import type { ModelRunner, OnDecoded, PassRequest } from '../../inference/model-runner.ts';
 import { OnnxModels } from '../../inference/onnx-models.ts';
 import { InferenceWorker, type WorkerOptions } from '../../inference/worker.ts';
 import { enqueue, jobMessage, testModels, testPolicy } from './fixtures.ts';
@@ -28,10 +28,10 @@ afterAll(() => models.close());
 function counting(inner: ModelRunner, delayMs = 0): ModelRunner & { decodes: number } {
   const wrapped = Object.assign(Object.create(inner) as ModelRunner, {
     decodes: 0,
-    decode: async (...args: Parameters<ModelRunner['decode']>) => {
+    renderPass: async (pass: PassRequest, onDecoded: OnDecoded) => {
       wrapped.decodes++;
       if (delayMs) await new Promise((r) => setTimeout(r, delayMs));
-      return inner.decode(...args);
+      return inner.renderPass(pass, onDecoded);
     },
   });
   return wrapped;
@@ -470,7 +470,7 @@ describe('worker', () => {
   it('dead-letters a job whose pipeline fails three times and ends it failed', async () => {
     const infra = createMemoryInfra();
     const broken = Object.assign(Object.create(models) as ModelRunner, {
-      decode: async () => {
+      renderPass: async () => {
         throw new Error('decoder exploded');
       },
     });
