@@ -25,6 +25,7 @@ const Settings = {
   SPILLWAY_TRUSTED_PROXIES: z.string().default(''),
   SPILLWAY_WORKER_SLOTS: z.coerce.number().int().min(1).max(64).default(2),
   SPILLWAY_MODEL_NICE: z.coerce.number().int().min(0).max(19).default(19),
+  SPILLWAY_INFERENCE_NICE: z.coerce.number().int().min(0).max(19).default(10),
   SPILLWAY_WORKER_ID: z.string().optional(),
   SPILLWAY_LANES: z.string().optional(),
   SPILLWAY_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -1,4 +1,4 @@
-import { readlinkSync } from 'node:fs';
+import { readdirSync, readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 
 export type PriorityResult = { applied: true; threadId: number } | { applied: false; reason: string };
@@ -26,4 +26,30 @@ export function lowerThreadPriority(nice: number): PriorityResult {
     return { applied: false, reason: (err as Error).message };
   }
   return { applied: true, threadId };
+}
+
+/**
+ * Lowers the CPU priority of every thread of this process, and so of every thread started later
+ * (a thread starts with its creator's nice value). For `spillway start inference`: a whole
+ * inference process stands in for a GPU host, and on one shared machine its own CPU appetite —
+ * job orchestration, store writes, image encoding on sharp's threads — must yield to the
+ * processes that answer requests, as its model threads already do (measured during a distributed
+ * launch-day spike: 41 % of a core at nice 0 besides the model thread, next to a gateway at 32 %).
+ */
+export function lowerProcessPriority(nice: number): PriorityResult[] {
+  if (nice <= 0) return [{ applied: false, reason: 'nice 0 asked' }];
+  let threadIds: number[];
+  try {
+    threadIds = readdirSync('/proc/self/task').map(Number);
+  } catch {
+    return [{ applied: false, reason: 'no /proc/self/task (not Linux)' }];
+  }
+  return threadIds.map((threadId): PriorityResult => {
+    try {
+      setPriority(threadId, nice);
+      return { applied: true, threadId };
+    } catch (err) {
+      return { applied: false, reason: (err as Error).message };
+    }
+  });
 }

@@ -127,6 +127,12 @@ async function startRole(
 ): Promise<Closer & { url?: string }> {
   const { infra, policy, log } = deps;
   if (role === 'inference') {
+    const { lowerProcessPriority } = await import('../../inference/thread-priority.ts');
+    // Before the model threads start: they go lower still (SPILLWAY_MODEL_NICE).
+    const lowered = lowerProcessPriority(config.SPILLWAY_INFERENCE_NICE);
+    const refused = lowered.find((r) => !r.applied && config.SPILLWAY_INFERENCE_NICE > 0);
+    if (refused && !refused.applied)
+      log.warn({ reason: refused.reason }, 'could not lower the inference process priority');
     const { startInference } = await import('../../inference/service.ts');
     // No list: the worker serves every lane of the policy and follows lane changes.
     const lanes = config.SPILLWAY_LANES?.split(',');
