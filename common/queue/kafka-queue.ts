@@ -280,7 +280,8 @@ class KafkaConsumer implements Consumer {
       sessionTimeout: this.queueOptions.sessionTimeoutMs ?? 10_000,
       rebalanceTimeout: 15_000,
       heartbeatInterval: 1_000,
-      maxWaitTimeInMs: 250,
+      // A topic resumed while a fetch long-polls the others waits for that fetch to return.
+      maxWaitTimeInMs: 100,
       allowAutoTopicCreation: false,
       retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 5_000 },
     });

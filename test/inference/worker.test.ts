@@ -369,6 +369,41 @@ describe('worker', () => {
     await w.close();
   });
 
+  it('pauses a full topic and resumes it only once half its buffer is left, not after every job', async () => {
+    const infra = createMemoryInfra();
+    const calls: string[] = [];
+    const consume = infra.queue.consume.bind(infra.queue);
+    infra.queue.consume = async (o) => {
+      const c = await consume(o);
+      return {
+        pause: (t) => {
+          calls.push('pause');
+          c.pause(t);
+        },
+        resume: (t) => {
+          calls.push('resume');
+          c.resume(t);
+        },
+        close: () => c.close(),
+      };
+    };
+    const messages = Array.from({ length: 24 }, () => jobMessage({ params: { size: '256x256' } }));
+    for (const m of messages) await enqueue(infra, m);
+    for (const m of messages) await publish(infra, m);
+    const w = worker(infra, models, { slots: 1, bufferPerTopic: 8 });
+    await w.start();
+    await until(async () => {
+      const states = await Promise.all(messages.map((m) => infra.jobs.get(m.id)));
+      return states.every((r) => r?.state === 'completed');
+    }, 60_000);
+    await w.close();
+    // 24 jobs through a buffer of 8 refilled 4 at a time: a handful of resumes. Resuming whenever
+    // the buffer dropped below 8 meant one resume (and one re-fetch) per job.
+    const resumes = calls.filter((c) => c === 'resume').length;
+    expect(resumes).toBeGreaterThan(0);
+    expect(resumes).toBeLessThanOrEqual(5);
+  }, 90_000);
+
   it('exports the slot time its jobs hold, a running job counted up to the scrape', async () => {
     const infra = createMemoryInfra();
     const slow = counting(models, 60);
