@@ -12,6 +12,7 @@ import type { AuthClient } from './auth-client.ts';
 import type { ClientAddress } from './client-address.ts';
 import type { HeldConnections } from './connection-limits.ts';
 import { authCacheTotal } from './gateway-metrics.ts';
+import type { BucketShadow } from './bucket-shadow.ts';
 import type { IdempotencyMemo } from './idempotency-memo.ts';
 import type { ImageUrlSigner } from './image-urls.ts';
 import type { ResultContext } from './image-results.ts';
@@ -46,6 +47,8 @@ export interface GatewayContext {
   held: HeldConnections;
   signer: ImageUrlSigner;
   idempotency: IdempotencyMemo;
+  /** Buckets this gateway was refused from: sure refusals skip the store (bucket-shadow.ts). */
+  buckets: BucketShadow;
   counters: TrafficCounters;
   /** Aborted when the gateway shuts down: held requests stop waiting. */
   shutdown: AbortSignal;

@@ -144,20 +144,29 @@ async function submit(g: GatewayContext, c: Context, s: Submission): Promise<Res
     );
   }
   try {
-    const bucket = tierAdmission?.rate ?? null;
+    const rate = tierAdmission?.rate ?? null;
+    const burst = tierAdmission?.burst ?? 0;
+    const bucket = `${account.lane}/${account.tier}`;
+    const fallbacks =
+      rate === null
+        ? []
+        : borrowableBuckets(policy, account.lane, account.tier, (l, t) => g.admission.tier(l, t, now));
+    const sureWait =
+      rate === null || fallbacks.length > 0 ? null : g.buckets.wait(bucket, first.tokens, rate, burst, now);
+    if (sureWait !== null) {
+      const global = { ok: false, waitMs: sureWait };
+      const decision = decideAdmission({ ...input, limits: { account: UNCHARGED, global } });
+      admissionSeconds.observe((performance.now() - started) / 1000);
+      release();
+      if (decision.kind === 'refuse') return refusal(g, c, account, decision, null, resolved.cost);
+      throw new Error('a sure bucket refusal was admitted');
+    }
     const [accountLimit, global] = await Promise.all([
       g.limits.consume(account.tier, account.id),
-      bucket === null
-        ? null
-        : g.infra.coord.takeTokens(
-            `${account.lane}/${account.tier}`,
-            first.tokens,
-            bucket,
-            tierAdmission?.burst ?? 0,
-            now,
-            borrowableBuckets(policy, account.lane, account.tier, (l, t) => g.admission.tier(l, t, now)),
-          ),
+      rate === null ? null : g.infra.coord.takeTokens(bucket, first.tokens, rate, burst, now, fallbacks),
     ]);
+    if (rate !== null && global && !global.ok && fallbacks.length === 0)
+      g.buckets.refused(bucket, first.tokens, global.waitMs, rate, burst, now);
     const decision = decideAdmission({ ...input, limits: { account: accountLimit, global } });
     admissionSeconds.observe((performance.now() - started) / 1000);
     if (decision.kind === 'refuse') {
@@ -243,6 +252,9 @@ function refusal(
   );
   return tracedJson(c, refusalBody(d.status, d.code, d.message), d.status, headers);
 }
+
+/** The account limit of a request refused before it: not charged, so it says nothing. */
+const UNCHARGED = { ok: true, waitMs: 0, view: { limit: 0, remaining: 0, resetMs: 0 } };
 
 type Answer = 'sync' | 'async' | 'stream';
 

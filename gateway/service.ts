@@ -19,6 +19,7 @@ import { ClientAddress } from './client-address.ts';
 import { HeldConnections } from './connection-limits.ts';
 import { type GatewayContext, TrafficCounters } from './gateway-context.ts';
 import { authCacheTotal, requestSeconds, requestsTotal } from './gateway-metrics.ts';
+import { BucketShadow } from './bucket-shadow.ts';
 import { IdempotencyMemo } from './idempotency-memo.ts';
 import { imageRoutes } from './image-routes.ts';
 import { ImageUrlSigner } from './image-urls.ts';
@@ -147,6 +148,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     held: new HeldConnections(),
     signer: new ImageUrlSigner(config.SPILLWAY_URL_SIGNING_KEY),
     idempotency: new IdempotencyMemo(),
+    buckets: new BucketShadow(),
     counters: new TrafficCounters(),
     shutdown: shutdown.signal,
     adminToken: config.SPILLWAY_ADMIN_TOKEN ?? null,

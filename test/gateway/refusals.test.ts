@@ -315,3 +315,49 @@ describe('limit refusals', () => {
     }
   });
 });
+
+describe('refusals the gateway is sure of', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ policy: { tiers: { free: { rateLimit: '100/s', burst: 100 } } } });
+  });
+  afterAll(() => h.close());
+
+  it('answers a refusal it is sure of without the store, and asks again once the bucket may have refilled', async () => {
+    // Free's bucket holds one 1024² generation (cost 1) and refills one every 2 s.
+    await h.setAdmission({ free: { rate: 0.5, burst: 1 } });
+    const takes: string[] = [];
+    const take = h.infra.coord.takeTokens.bind(h.infra.coord);
+    h.infra.coord.takeTokens = (bucket, ...rest) => {
+      takes.push(bucket);
+      return take(bucket, ...rest);
+    };
+    try {
+      const asyncGen = () =>
+        h.request('/v1/images/generations', gen({ prompt: 'x' }, KEYS.free2, { prefer: 'respond-async' }));
+      expect((await asyncGen()).status).toBe(202);
+      const refused = await asyncGen();
+      expect(refused.status).toBe(429);
+      expect(takes).toHaveLength(2);
+      // The store said "not for ~2 s": the next refusals within that are the gateway's alone,
+      // with the same envelope and a retry hint.
+      const published = await h.published();
+      const sure = await asyncGen();
+      expect(sure.status).toBe(429);
+      expect(Number(sure.headers.get('retry-after-ms'))).toBeGreaterThan(0);
+      expect((await sure.json()).error).toMatchObject({
+        type: 'rate_limit_error',
+        code: 'capacity_exceeded',
+      });
+      expect(takes).toHaveLength(2);
+      expect(await h.published()).toBe(published);
+      // Once the bucket may hold a token again, the store decides.
+      await new Promise((r) => setTimeout(r, 2100));
+      expect((await asyncGen()).status).toBe(202);
+      expect(takes).toHaveLength(3);
+    } finally {
+      h.infra.coord.takeTokens = take;
+      await h.setAdmission({});
+    }
+  });
+});
