@@ -11,10 +11,12 @@ import { runLoadtest } from '../../loadtests/runner/loadtest.ts';
  * workers and controllers would take this run's jobs and admission state. Reports land in
  * test-results/loadtests/.
  *
- * Capacities are given, not probed (a probe is another stack and 7 s of load): set well below what
- * this machine measured (launch-day, 512², 1 slot: 7.8 req/s; retry-storm, 256², 2 processes × 1
- * slot: 16.6 req/s), so that on a busier machine the campaigns still overload it where they mean
- * to and leave it spare capacity where they mean to (retry-storm's recovery at 0.7×).
+ * launch-day probes its capacity (another stack and 7 s of load): its GPU-use check counts the
+ * seconds when demand exceeds capacity, and a capacity given below the real one (6 req/s was given
+ * here once, against 19.6 measured) made seconds the stack served with room to spare count as
+ * overloaded — 57 % "GPU use" where the spike itself ran at 95 %. retry-storm's capacity is given
+ * (256², 2 processes × 1 slot: 16.6 req/s measured here), set below what this machine measured so
+ * that its recovery stage at 0.7× leaves spare capacity on a busier machine too.
  */
 const OUT = 'test-results/loadtests';
 const short = (c: Campaign, giveUpMs: number): Campaign => ({
@@ -34,7 +36,6 @@ describe('load tests against the distributed stack', () => {
       campaign,
       mode: 'distributed',
       modes: ['on'],
-      capacity: 6,
       outDir: OUT,
     });
     const [run] = report.runs;
