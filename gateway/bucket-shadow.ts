@@ -10,8 +10,8 @@
  * machine) to learn what the gateway knew.
  *
  * Only for buckets with no fallback (a paid tier that may borrow from lower tiers asks the store),
- * only at the rate and burst the bucket was learned at (the controller moves them every interval),
- * and for at most `maxAgeMs`. A request refused this way is not charged to its account's limit:
+ * and for at most `maxAgeMs`; when the controller has moved the rate or burst since, the largest
+ * heard is assumed. A request refused this way is not charged to its account's limit:
  * it never reached it.
  */
 interface Known {
@@ -29,19 +29,34 @@ export class BucketShadow {
   refused(bucket: string, tokens: number, waitMs: number, rate: number, burst: number, now: number): void {
     if (!(rate > 0) || !Number.isFinite(waitMs)) return;
     const level = tokens - (rate * Math.max(0, waitMs - 1)) / 1000;
-    this.known.set(bucket, { level, at: now, rate, burst });
+    const prev = this.live(bucket, now);
+    this.known.set(bucket, {
+      level,
+      at: now,
+      rate: Math.max(rate, prev?.rate ?? 0),
+      burst: Math.max(burst, prev?.burst ?? 0),
+    });
+  }
+
+  private live(bucket: string, now: number): Known | null {
+    const k = this.known.get(bucket);
+    if (!k) return null;
+    if (now - k.at <= this.maxAgeMs && now >= k.at) return k;
+    this.known.delete(bucket);
+    return null;
   }
 
   /** Milliseconds until the bucket could hold `tokens`, when surely > 0 now; else null: ask the store. */
   wait(bucket: string, tokens: number, rate: number, burst: number, now: number): number | null {
-    const k = this.known.get(bucket);
+    const k = this.live(bucket, now);
     if (!k) return null;
-    if (now - k.at > this.maxAgeMs || now < k.at || k.rate !== rate || k.burst !== burst) {
-      this.known.delete(bucket);
-      return null;
-    }
-    const level = Math.min(burst, k.level + (rate * (now - k.at)) / 1000);
+    // The controller moves rate and burst every interval, and each caller refills the bucket at
+    // the rate it passes: the fastest and largest this gateway heard since keep the bound an upper
+    // bound (gateways hear the same admission state within an interval of each other).
+    k.rate = Math.max(rate, k.rate);
+    k.burst = Math.max(burst, k.burst);
+    const level = Math.min(k.burst, k.level + (k.rate * (now - k.at)) / 1000);
     if (level >= tokens) return null;
-    return Math.ceil(((tokens - level) * 1000) / rate);
+    return Math.ceil(((tokens - level) * 1000) / k.rate);
   }
 }

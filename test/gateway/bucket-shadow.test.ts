@@ -17,40 +17,47 @@ describe('BucketShadow', () => {
     expect(s.wait('a', 1, 2, 4, 1600)).toBeNull();
   });
 
-  it('forgets a bucket whose rate or burst changed, or after its horizon', () => {
+  it('assumes the faster rate once the controller moved it, and forgets after its horizon', () => {
     const s = new BucketShadow(1000);
+    // ~0 tokens at t=0; 10 needed: 5 s at 2/s, 0.5 s at 20/s.
     s.refused('a', 10, 5000, 2, 20, 0);
-    expect(s.wait('a', 10, 3, 20, 10)).toBeNull();
-    s.refused('a', 10, 5000, 2, 20, 0);
-    expect(s.wait('a', 10, 2, 30, 10)).toBeNull();
+    expect(s.wait('a', 10, 2, 20, 400)).toBeGreaterThan(4000);
+    expect(s.wait('a', 10, 20, 20, 400)).toBeGreaterThan(0);
+    expect(s.wait('a', 10, 20, 20, 600)).toBeNull();
     s.refused('a', 10, 5000, 2, 20, 0);
     expect(s.wait('a', 10, 2, 20, 1001)).toBeNull();
   });
 
-  it('never refuses what the store would admit, whatever others took in between', () => {
+  it('never refuses what the store would admit, whatever others took and whatever rates they passed', () => {
     fc.assert(
       fc.property(
         fc.record({
-          rate: fc.double({ min: 0.1, max: 50, noNaN: true }),
-          burst: fc.double({ min: 1, max: 40, noNaN: true }),
+          rates: fc.array(fc.double({ min: 0.1, max: 50, noNaN: true }), { minLength: 1, maxLength: 3 }),
+          bursts: fc.array(fc.double({ min: 1, max: 40, noNaN: true }), { minLength: 1, maxLength: 3 }),
           start: fc.double({ min: 0, max: 1, noNaN: true }),
           steps: fc.array(
             fc.record({
               dt: fc.integer({ min: 0, max: 400 }),
               cost: fc.double({ min: 0.1, max: 8, noNaN: true }),
               other: fc.boolean(),
+              settings: fc.nat(),
             }),
             { minLength: 1, maxLength: 40 },
           ),
         }),
-        ({ rate, burst, start, steps }) => {
+        ({ rates, bursts, start, steps }) => {
           const shadow = new BucketShadow();
-          let state = { tokens: start * burst, updatedAt: 0 };
+          let state = { tokens: start * bursts[0], updatedAt: 0 };
           let now = 0;
           for (const step of steps) {
             now += step.dt;
-            // Another gateway takes without telling this one.
+            // The controller moves rate and burst; callers pass whichever they last heard.
+            const rate = rates[step.settings % rates.length];
+            const burst = bursts[step.settings % bursts.length];
+            // Another gateway takes without telling this one (at the admission state this one
+            // heard too: every gateway hears the controller).
             if (step.other) {
+              shadow.wait('b', step.cost, rate, burst, now);
               state = takeFromBucket(state, step.cost, rate, burst, now).state;
               continue;
             }
