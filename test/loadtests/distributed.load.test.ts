@@ -25,9 +25,15 @@ const short = (c: Campaign, giveUpMs: number): Campaign => ({
 });
 
 describe('load tests against the distributed stack', () => {
-  // The criteria the embedded test asserts (test/loadtests/launch-day.load.test.ts says why those);
-  // the others are measured, reported and printed.
-  const HOLDS = ['no paid refusal while free admitted', 'requests left unanswered until give-up'];
+  // Asserted: paid first and every request answered. Measured, reported and printed, not asserted:
+  // refusal p99 and GPU use. With Redis, a Kafka broker and five Spillway processes sharing two
+  // cores with the load generator, they pass in most runs and miss in some (refusal p99 7.9–24 ms,
+  // median about 10; GPU use 86–95 %): figures in README and issue 7's note.
+  const HOLDS = [
+    'paid success',
+    'no paid refusal while free admitted',
+    'requests left unanswered until give-up',
+  ];
 
   it('launch day: paid before free and every request answered, over Kafka and Redis', async () => {
     await mkdir(OUT, { recursive: true });

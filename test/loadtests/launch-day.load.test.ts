@@ -23,11 +23,20 @@ describe('launch day against the embedded stack', () => {
   // refusal while free was admitted, refusals answered in p99 ≤ 10 ms, GPU (busy worker slots read
   // from /metrics) ≥ 90 % while demand exceeds capacity, and every request answered before its
   // client gives up — which the no-shedding baseline, same campaign, same report, does not do.
-  // Asserted here: the criteria the shared 2-core CI machine holds run after run. NOT YET MET on it
-  // (issue 7 stays open; figures in its note): paid success, refusal p99 and GPU use — they are
-  // measured, written to the report and printed below, not asserted.
-  const HOLDS = ['no paid refusal while free admitted', 'requests left unanswered until give-up'];
-  it('keeps paid before free and answers every request, where the no-shedding baseline leaves them hanging', async () => {
+  // All five are asserted. Measured here (one slot, 512², the machine otherwise quiet): paid 100 %,
+  // refusal p99 5.3–5.7 ms, GPU use 94.6–99.4 %. Latency and GPU use are measurements on two shared
+  // cores, so a run that misses is run once more (`retry: 1`); two misses in a row fail.
+  const HOLDS = [
+    'paid success',
+    'no paid refusal while free admitted',
+    'refusal latency p99',
+    'GPU utilisation while overloaded',
+    'requests left unanswered until give-up',
+  ];
+  it('keeps paid before free, refuses fast, keeps the GPU busy and answers every request, where the no-shedding baseline leaves them hanging', {
+    retry: 1,
+    timeout: 240_000,
+  }, async () => {
     await mkdir(OUT, { recursive: true });
     const campaign = short(await loadCampaign('launch-day', { durationMs: 24_000 }), 20_000);
     const { report, files } = await runLoadtest({ campaign, modes: ['on', 'off'], outDir: OUT });
@@ -49,7 +58,7 @@ describe('launch day against the embedded stack', () => {
     // The baseline, same campaign and same report, leaves clients hanging until they give up.
     const fifoHanging = fifo.checks.find((c) => c.name === 'requests left unanswered until give-up');
     expect(fifoHanging?.pass).toBe(false);
-  }, 240_000);
+  });
 
   // Measured 1.20 while the simulator priced every request at its operation's cost (1024²) and the
   // gateway by its size: free was shed in the simulation and admitted for real. Both now use
@@ -61,7 +70,7 @@ describe('launch day against the embedded stack', () => {
     console.log(`[simulator vs real] completion ratio ${ratio.toFixed(3)} (target 1 ± 0.10)`);
     expect(ratio).toBeGreaterThan(0.9);
     expect(ratio).toBeLessThan(1.1);
-  }, 240_000);
+  });
 });
 
 /**
