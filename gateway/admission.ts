@@ -72,6 +72,64 @@ function refuse(
   return { kind: 'refuse', reason, status, code, message, hintMs };
 }
 
+/** Shed clients come back later the deeper the brownout, spread so they do not return together. */
+function shedHint(t: TierAdmission, r: number): number {
+  return jitteredHintMs(SHED_HINT_BASE_MS * (1 + t.brownout.level), r);
+}
+
+/**
+ * The refusals the tier's admission state decides alone, whatever the request says beyond its
+ * operation: shed, a queue past its longest wait, edits paused. decideAdmission makes them in this
+ * order after the rollout gate and the account's limit; the gateway also makes them before reading
+ * a body (refusalBeforeBody), where nothing of the body could change them.
+ */
+function tierRefusal(t: TierAdmission, operation: Operation, r: number): AdmissionDecision | null {
+  if (t.mode === 'shed') {
+    return refuse(
+      'shed',
+      429,
+      'capacity_exceeded',
+      'The service is at capacity for your plan. Please retry later.',
+      shedHint(t, r),
+    );
+  }
+  if (t.expectedWaitMs > t.maxWaitMs) {
+    return refuse(
+      'over_max_wait',
+      429,
+      'capacity_exceeded',
+      'The queue for your plan is too long. Please retry later.',
+      jitteredHintMs(t.expectedWaitMs - t.maxWaitMs, r),
+    );
+  }
+  if (operation === 'edit' && !t.edits) {
+    return refuse(
+      'edits_off',
+      429,
+      'edits_unavailable',
+      'Image edits are paused under the current load. Please retry later.',
+      shedHint(t, r),
+    );
+  }
+  return null;
+}
+
+/**
+ * The refusal decideAdmission would make whatever the body holds, when there is one: with no
+ * rollout gate in force (gates look at body fields: stream, sync) and a known tier, the tier's
+ * state alone. Null means "read the body and decide as usual".
+ */
+export function refusalBeforeBody(
+  tier: TierAdmission | null,
+  operation: Operation,
+  gatesInForce: boolean,
+  random: number,
+): Extract<AdmissionDecision, { kind: 'refuse' }> | null {
+  if (gatesInForce || !tier) return null;
+  const d = tierRefusal(tier, operation, random);
+  return d?.kind === 'refuse' ? d : null;
+}
+
 export function decideAdmission(input: AdmissionInput): AdmissionDecision {
   if (!input.gateOpen) {
     return refuse(
@@ -86,8 +144,6 @@ export function decideAdmission(input: AdmissionInput): AdmissionDecision {
   if (!t)
     return refuse('unknown_tier', 503, 'tier_unavailable', 'No capacity is configured for your plan.', null);
   const r = input.random;
-  const shedHint = jitteredHintMs(SHED_HINT_BASE_MS * (1 + t.brownout.level), r);
-
   if (input.limits && !input.limits.account.ok) {
     return refuse(
       'account_rate',
@@ -97,33 +153,8 @@ export function decideAdmission(input: AdmissionInput): AdmissionDecision {
       jitteredHintMs(input.limits.account.waitMs, r),
     );
   }
-  if (t.mode === 'shed') {
-    return refuse(
-      'shed',
-      429,
-      'capacity_exceeded',
-      'The service is at capacity for your plan. Please retry later.',
-      shedHint,
-    );
-  }
-  if (t.expectedWaitMs > t.maxWaitMs) {
-    return refuse(
-      'over_max_wait',
-      429,
-      'capacity_exceeded',
-      'The queue for your plan is too long. Please retry later.',
-      jitteredHintMs(t.expectedWaitMs - t.maxWaitMs, r),
-    );
-  }
-  if (input.operation === 'edit' && !t.edits) {
-    return refuse(
-      'edits_off',
-      429,
-      'edits_unavailable',
-      'Image edits are paused under the current load. Please retry later.',
-      shedHint,
-    );
-  }
+  const byTier = tierRefusal(t, input.operation, r);
+  if (byTier) return byTier;
   const asyncOnly = t.mode === 'async-only' || (input.holdsConnection && t.expectedWaitMs > input.syncWaitMs);
   if (asyncOnly && input.retry) {
     return refuse(
@@ -131,7 +162,7 @@ export function decideAdmission(input: AdmissionInput): AdmissionDecision {
       429,
       'capacity_exceeded',
       'Retries are paused under the current load. Please retry later.',
-      shedHint,
+      shedHint(t, r),
     );
   }
   if (asyncOnly && input.holdsConnection && !input.allowAsync) {

@@ -28,12 +28,32 @@ export class TrafficCounters {
   readonly admitted: Record<string, number> = {};
   readonly shed: Record<string, number> = {};
   signups = 0;
+  /** Recent mean cost of a request by `lane/tier/operation`, from requests whose body was read. */
+  private readonly typical = new Map<string, number>();
 
   count(kind: 'offered' | 'admitted' | 'shed', lane: string, tier: string, cost: number) {
     const k = `${lane}/${tier}`;
     this[kind][k] = (this[kind][k] ?? 0) + cost;
   }
+
+  /** A request priced from its body: moves the typical cost of its kind. */
+  priced(lane: string, tier: string, operation: string, cost: number) {
+    const k = `${lane}/${tier}/${operation}`;
+    const prev = this.typical.get(k);
+    this.typical.set(k, prev === undefined ? cost : prev + TYPICAL_SMOOTHING * (cost - prev));
+  }
+
+  /**
+   * What a request refused before its body was read probably cost, for the demand the controller
+   * sees: the recent mean of its kind, else `fallback` (the policy's default request).
+   */
+  typicalCost(lane: string, tier: string, operation: string, fallback: number): number {
+    return this.typical.get(`${lane}/${tier}/${operation}`) ?? fallback;
+  }
 }
+
+/** Each priced request moves the typical cost 5 % of the way: a mix change shows within ~50 requests. */
+const TYPICAL_SMOOTHING = 0.05;
 
 /** Everything the routes share; built once by createGateway. */
 export interface GatewayContext {

@@ -1,7 +1,12 @@
 import { boundedSignal } from '../common/bounded-signal.ts';
 import type { Context, Hono } from 'hono';
-import { type Account, isTerminal, type JobRecord } from '../common/contracts/index.ts';
-import { type AdmissionDecision, type AdmissionInput, decideAdmission } from './admission.ts';
+import { type Account, isTerminal, type JobRecord, type Operation } from '../common/contracts/index.ts';
+import {
+  type AdmissionDecision,
+  type AdmissionInput,
+  decideAdmission,
+  refusalBeforeBody,
+} from './admission.ts';
 import { ApiError, refusalBody } from './api-error.ts';
 import { borrowableBuckets } from './borrowable-buckets.ts';
 import { accountTag } from './api-keys.ts';
@@ -24,6 +29,7 @@ import {
   rateLimitHeaders,
   retryHeaders,
 } from './retry-hints.ts';
+import { defaultRequestCost } from '../common/policy/request-cost.ts';
 import { rolloutAllows } from '../common/policy/rollout.ts';
 import { sseResponse } from './sse.ts';
 import { requestTrace, tracedJson } from './request-trace.ts';
@@ -40,6 +46,8 @@ interface Submission {
 export function imageRoutes(app: Hono, g: GatewayContext): void {
   app.post('/v1/images/generations', async (c) => {
     const account = await authenticate(g, c);
+    const early = refuseBeforeBody(g, c, account, 'generate');
+    if (early) return early;
     const policy = g.policy().policy;
     const body = await readJsonBody(c.req.raw, policy.limits.maxBodyBytes, nodeIncoming(c));
     const parsed = ImageGenerationRequest.safeParse(body);
@@ -50,6 +58,8 @@ export function imageRoutes(app: Hono, g: GatewayContext): void {
 
   app.post('/v1/images/edits', async (c) => {
     const account = await authenticate(g, c);
+    const early = refuseBeforeBody(g, c, account, 'edit');
+    if (early) return early;
     const policy = g.policy().policy;
     const form = await readEditForm(c.req.raw, policy);
     const parsed = ImageEditRequest.safeParse(form.fields);
@@ -57,6 +67,36 @@ export function imageRoutes(app: Hono, g: GatewayContext): void {
     const resolved = resolveImageRequest(parsed.data, 'edit', policy);
     return submit(g, c, { account, resolved, images: form.images, mask: form.mask });
   });
+}
+
+/**
+ * A refusal the tier's admission state makes whatever the body says (shed, queue too long, edits
+ * paused), answered before the body is read or parsed: in a spike most requests of a shed tier end
+ * here (measured: the shed path went from 0.52× to 0.75× a bare Hono handler). Not for a request
+ * with an Idempotency-Key, which may name a job already made. Its cost, for the controller's demand
+ * signal, is the recent typical cost of its kind (the body that would say is not read).
+ */
+function refuseBeforeBody(
+  g: GatewayContext,
+  c: Context,
+  account: Account,
+  operation: Operation,
+): Response | null {
+  const policy = g.policy().policy;
+  if (!policy.tiers[account.tier] || !policy.lanes[account.lane]) return null;
+  if (c.req.header('idempotency-key') !== undefined) return null;
+  const now = Date.now();
+  const tier = g.admission.tier(account.lane, account.tier, now);
+  const d = refusalBeforeBody(tier, operation, policy.rollout.length > 0, Math.random());
+  if (!d) return null;
+  const cost = g.counters.typicalCost(
+    account.lane,
+    account.tier,
+    operation,
+    defaultRequestCost(policy, operation),
+  );
+  g.counters.count('offered', account.lane, account.tier, cost);
+  return refusal(g, c, account, d, null, cost);
 }
 
 function gateOpen(g: GatewayContext, s: Submission, holdsConnection: boolean, now: number): boolean {
@@ -118,6 +158,7 @@ async function submit(g: GatewayContext, c: Context, s: Submission): Promise<Res
   const retryCount = Number(c.req.header('x-stainless-retry-count') ?? 0) || 0;
   const tierAdmission = g.admission.tier(account.lane, account.tier, now);
   g.counters.count('offered', account.lane, account.tier, resolved.cost);
+  g.counters.priced(account.lane, account.tier, resolved.operation, resolved.cost);
   const input: AdmissionInput = {
     operation: resolved.operation,
     holdsConnection,

@@ -1,4 +1,4 @@
-import type { Operation } from '../contracts/index.ts';
+import { type Operation, parseSize } from '../contracts/index.ts';
 import type { Policy } from './schema.ts';
 
 /** Pixels of the policy's unit image: a 1024×1024 request of cost 1 operation is one cost unit. */
@@ -17,4 +17,11 @@ export function requestCost(
   height: number,
 ): number {
   return policy.operations[operation].cost * n * ((width * height) / UNIT_PIXELS);
+}
+
+/** The cost of a request that says nothing but its operation: the default model's default size, one image. */
+export function defaultRequestCost(policy: Policy, operation: Operation): number {
+  const model = policy.models.available.find((m) => m.name === policy.models.default);
+  const { width, height } = parseSize(model?.defaultSize ?? '1024x1024');
+  return requestCost(policy, operation, 1, width, height);
 }

@@ -1,5 +1,6 @@
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { until } from '../support/until.ts';
 import { type Harness, jsonInit, KEYS, startHarness } from './support/harness.ts';
 
 // Every refusal: status, OpenAI envelope (type, code, param), and nothing enqueued or ticketed.
@@ -357,6 +358,74 @@ describe('refusals the gateway is sure of', () => {
       expect(takes).toHaveLength(3);
     } finally {
       h.infra.coord.takeTokens = take;
+      await h.setAdmission({});
+    }
+  });
+});
+
+describe('refusals made before the body is read', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({});
+  });
+  afterAll(() => h.close());
+
+  it('sheds a shed tier without reading its body, counting the typical cost as demand', async () => {
+    // A priced 256² request first: the typical cost of this kind (1024² = 1 unit) is now 1/16.
+    expect(
+      (
+        await h.request(
+          '/v1/images/generations',
+          gen({ prompt: 'x', size: '256x256' }, KEYS.pro, { prefer: 'respond-async' }),
+        )
+      ).status,
+    ).toBe(202);
+    await h.setAdmission({ pro: { mode: 'shed' } });
+    try {
+      // The gateway's own report of its counters (cost units), as the controller reads them.
+      const offered = async () => {
+        const mine = (await h.infra.coord.readSignals()).filter((sig) => 'offered' in sig);
+        return mine.reduce(
+          (a, sig) =>
+            a +
+            Object.values((sig as { offered: Record<string, number> }).offered).reduce((x, y) => x + y, 0),
+          0,
+        );
+      };
+      const before = await until(async () => {
+        const v = await offered();
+        return v >= 1 / 16 - 1e-9 && v;
+      }, 5000);
+      // Not JSON at all: the tier's state answers before the body would have been refused as invalid.
+      const res = await h.request('/v1/images/generations', {
+        method: 'POST',
+        key: KEYS.pro,
+        headers: { 'content-type': 'application/json' },
+        body: '{not json',
+      });
+      expect(res.status).toBe(429);
+      expect((await res.json()).error.code).toBe('capacity_exceeded');
+      expect(Number(res.headers.get('retry-after-ms'))).toBeGreaterThan(0);
+      const after = await until(async () => {
+        const v = await offered();
+        return v > before + 1e-9 && v;
+      }, 5000);
+      expect(after - before).toBeCloseTo(1 / 16, 6);
+      // With an Idempotency-Key the body is read and the request decided as usual (here: still shed,
+      // but a key that named an earlier job would get that job).
+      const keyed = await h.request(
+        '/v1/images/generations',
+        gen({ prompt: 'x' }, KEYS.pro, { 'idempotency-key': 'k-before-body' }),
+      );
+      expect(keyed.status).toBe(429);
+      const invalid = await h.request('/v1/images/generations', {
+        method: 'POST',
+        key: KEYS.pro,
+        headers: { 'content-type': 'application/json', 'idempotency-key': 'k2' },
+        body: '{not json',
+      });
+      expect(invalid.status).toBe(400);
+    } finally {
       await h.setAdmission({});
     }
   });
