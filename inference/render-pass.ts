@@ -1,18 +1,10 @@
 import type { ImageEncoder } from './encode.ts';
-import type { OnDecoded, PassRequest, RenderedPass } from './model-runner.ts';
+import type { ModelRunner, OnDecoded, PassRequest, RenderedPass } from './model-runner.ts';
 
 /** The two model calls a pass makes on the thread that holds the sessions. */
-export interface PassModels {
-  decode(
-    grid: Int32Array,
-    rows: number,
-    cols: number,
-    width: number,
-    height: number,
-    detail: number,
-  ): Promise<Uint8Array>;
+export type PassModels = Pick<ModelRunner, 'decode'> & {
   moderateImage(rgba: Uint8Array, width: number, height: number): Promise<Float32Array>;
-}
+};
 
 /**
  * Milliseconds on a clock every thread of the process reads alike (performance.now() counts from
