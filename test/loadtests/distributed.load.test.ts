@@ -28,7 +28,7 @@ describe('load tests against the distributed stack', () => {
   // Asserted: paid first and every request answered. Measured, reported and printed, not asserted:
   // refusal p99 and GPU use. With Redis, a Kafka broker and five Spillway processes sharing two
   // cores with the load generator, GPU use passes in most runs (86.6–95.4 %) and refusal p99 in
-  // fewer (7.9–25 ms, 3 of 7 runs ≤ 10): figures in README and issue 7's note.
+  // fewer (7.9–25 ms, 3 of 9 runs ≤ 10): figures in README and issue 7's note.
   const HOLDS = [
     'paid success',
     'no paid refusal while free admitted',
