@@ -151,10 +151,10 @@ function learnWorker(
   if (jobs < tuning.sampleJobs && span < tuning.sampleWindow)
     return { ...fresh, window, capacity: before.capacity };
   const rate = ((s.costFinished - window.costFinished) * 1000) / span;
-  const meanUse = windowUse(s, window, span);
+  const windowed = windowUse(s, window, span);
   const sample = capacitySample(
     rate,
-    meanUse,
+    windowed,
     s.lanes.some((l) => saturatedLanes.has(l)),
     tuning.minUse,
   );
@@ -164,16 +164,23 @@ function learnWorker(
   return { ...fresh, window: newWindow, capacity };
 }
 
+interface WindowUse {
+  mean: number;
+  /** From the worker's cumulative busy time, not from snapshots. */
+  exact: boolean;
+}
+
 /**
  * The worker's mean slot use over the window: exact from its cumulative busy time when it reports
  * one; otherwise the mean of the slotsBusy snapshots, which overstate a lightly loaded worker that
  * happens to be busy at report time (and so make the learned capacity ratchet down).
  */
-function windowUse(s: WorkerSignal, window: WorkerMemory['window'], span: number): number {
+function windowUse(s: WorkerSignal, window: WorkerMemory['window'], span: number): WindowUse {
   if (s.busySlotMs !== undefined && window.busySlotMs !== null && s.slotsTotal > 0 && span > 0) {
-    return Math.max(0, Math.min(1, (s.busySlotMs - window.busySlotMs) / (span * s.slotsTotal)));
+    const mean = Math.max(0, Math.min(1, (s.busySlotMs - window.busySlotMs) / (span * s.slotsTotal)));
+    return { mean, exact: true };
   }
-  return window.useSum / window.useCount;
+  return { mean: window.useSum / window.useCount, exact: false };
 }
 
 /**
@@ -201,14 +208,17 @@ function lanesWithWorkForEverySlot(
 }
 
 /**
- * With work for every slot waiting in its lanes a busy worker is as busy as it can be, whatever its slot samples
- * say; otherwise scale the finished rate by how busy it was. An idle worker that finished nothing
- * says nothing about its capacity.
+ * The finished rate scaled by how busy the worker was. Exact busy time needs nothing else: even
+ * with work waiting, a worker idle part of the window (jobs in transit, a fetch stall) could have
+ * done more, and taking its finished rate as capacity made the controller learn its own admission
+ * (launch-day's free rollout learned 2.8–3.5 units/s against 4.6 real, and left the GPU idle).
+ * Snapshots overstate use, so with them a worker that has work for every slot waiting is taken
+ * as busy as it can be. An idle worker that finished nothing says nothing about its capacity.
  */
-function capacitySample(rate: number, meanUse: number, waiting: boolean, minUse: number): number | null {
-  if (meanUse <= 0 && rate <= 0) return null;
-  if (waiting || meanUse >= 1) return rate;
-  if (meanUse >= minUse) return rate / meanUse;
+function capacitySample(rate: number, use: WindowUse, waiting: boolean, minUse: number): number | null {
+  if (use.mean <= 0 && rate <= 0) return null;
+  if (use.mean >= 1 || (waiting && !use.exact)) return rate;
+  if (use.mean >= minUse) return rate / use.mean;
   return null;
 }
 

@@ -91,4 +91,18 @@ describe('capacity learning from cumulative busy time', () => {
     }
     expect(total).toBeGreaterThanOrEqual(1.8);
   });
+
+  it('with exact busy time, work waiting does not make an idle slot count as busy', () => {
+    // Jobs wait (one in transit fills the one slot) but the worker was busy 40 % of each second,
+    // finishing 0.8 units/s: it could finish 2.
+    const waiting = { ...opts, backlogByLane: { chat: 3 } };
+    let mem = estimateCapacity([oneSlot(0, 0, 0, 1)], null, 0, waiting).memory;
+    let total = 0;
+    for (let t = 1; t <= 6; t++) {
+      const out = estimateCapacity([oneSlot(t * 1000, t * 0.8, t * 400, 1)], mem, t * 1000, waiting);
+      mem = out.memory;
+      total = out.estimate.total;
+    }
+    expect(total).toBeCloseTo(2, 6);
+  });
 });
