@@ -6,6 +6,7 @@ import { type DemandMemory, estimateDemand, type TrafficRates } from './demand.t
 import { expectedWaits, serviceTimeMs } from './expected-wait.ts';
 import { lawFor } from './law-registry.ts';
 import { type ControlInputs, type Dependency, laneTier, type Saturation } from './observation.ts';
+import { targetWaitMs } from './queue-first.ts';
 import { dependencySaturations } from './saturation.ts';
 import { tiersByPriority as byPriority } from '../common/policy/paid-tiers.ts';
 
@@ -51,15 +52,6 @@ export interface ControlStepResult {
   state: AdmissionState;
   memory: ControllerMemory;
   view: ControlView;
-}
-
-/**
- * Target wait of a tier: a fraction of its syncWait (policy `control.targetWait`, a quarter by
- * default, so that losing half the capacity doubles the wait and still leaves synchronous
- * requests answered in time).
- */
-export function targetWaitMs(syncWaitMs: number, fraction: number): number {
-  return syncWaitMs * fraction;
 }
 
 /**
@@ -162,6 +154,9 @@ export function controlStep(
       const active = demandByTier[t] > 0 || backlog[t] > 0;
       if (!active) continue;
       worstWaitRatio = Math.max(worstWaitRatio ?? 0, w / tp.maxWait);
+      // A tier that higher tiers' arrivals leave nothing for has no queue the law could correct:
+      // admitting less would only refuse those higher tiers (it is shed in decide()).
+      if (!Number.isFinite(w)) continue;
       headroom = Math.min(headroom, 1 - w / targetWaitMs(tp.syncWait, policy.control.targetWait));
       if (w > tp.syncWait) congested = true;
     }

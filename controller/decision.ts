@@ -1,7 +1,8 @@
 import type { AdmissionMode, AdmissionState, TierAdmission } from '../common/contracts/index.ts';
 import type { Policy } from '../common/policy/schema.ts';
 import { laneTier } from './observation.ts';
-import { tiersByPriority as byPriority } from '../common/policy/paid-tiers.ts';
+import { queueFill, targetWaitMs } from './queue-first.ts';
+import { isPaidTier, tiersByPriority as byPriority } from '../common/policy/paid-tiers.ts';
 import { burstFor, staticTierAdmission } from '../common/policy/static-admission.ts';
 
 /** One lane as the law left it: a budget in cost units per second, to be split among tiers. */
@@ -39,7 +40,8 @@ const RELAX_BELOW = 0.8;
 /**
  * The pure post-processing every law's output goes through, in this order: strict priority
  * (budget goes to tiers highest first, so a lower tier is squeezed to nothing before a higher one
- * loses a request), each tier's waits (async-only past syncWait, shed past maxWait, and never a
+ * loses a request), queue first (a paid tier below its target wait is admitted above the budget,
+ * see queue-first.ts), each tier's waits (async-only past syncWait, shed past maxWait, and never a
  * lower tier more open than a higher one), brownout before refusal, and the sign-up cut.
  */
 export function decide(input: DecisionInput): Decision {
@@ -56,18 +58,28 @@ export function decide(input: DecisionInput): Decision {
       continue;
     }
     let remaining = view.budget;
+    // What may still be queued above the budget: never more for a lower tier than for a higher one.
+    let allowance = Number.POSITIVE_INFINITY;
     let floor: AdmissionMode = 'open';
     for (const tier of tiers) {
       const t = policy.tiers[tier];
       const key = laneTier(view.lane, tier);
       const demand = view.demand[tier] ?? 0;
       const wait = view.waitsMs[tier] ?? 0;
-      const rate = remaining;
-      remaining = Math.max(0, remaining - Math.min(demand, remaining));
+      allowance = Math.min(allowance, queueAllowance(policy, tier, view.budget, wait));
+      const rate = remaining + allowance;
+      // A tier refused in part leaves nothing below it: the budget is spent first, then the allowance.
+      const served = Math.min(demand, rate);
+      const fromBudget = Math.min(served, remaining);
+      remaining -= fromBudget;
+      allowance -= served - fromBudget;
       let mode: AdmissionMode = floor;
       if (rate <= 0 || wait > t.maxWait) mode = 'shed';
       else if (wait > t.syncWait && mode === 'open') mode = 'async-only';
-      if (mode === 'shed') remaining = 0;
+      if (mode === 'shed') {
+        remaining = 0;
+        allowance = 0;
+      }
       floor = mode;
       const refusing = mode !== 'open' || demand > rate * SATISFIED;
       const level = nextBrownoutLevel(
@@ -91,6 +103,17 @@ export function decide(input: DecisionInput): Decision {
     brownout,
     reasons,
   };
+}
+
+/**
+ * Only paid tiers queue above the budget. Demand is an estimate a second late: a free tier given
+ * room above the budget took, in the closed-loop test, tokens a paid burst then lacked — a paid
+ * request refused while free ones were admitted. Below the budget the free tier still queues
+ * (the law fills the queue towards its target wait).
+ */
+function queueAllowance(policy: Policy, tier: string, budget: number, waitMs: number): number {
+  if (!isPaidTier(policy.tiers, tier)) return 0;
+  return queueFill(budget, waitMs, targetWaitMs(policy.tiers[tier].syncWait, policy.control.targetWait));
 }
 
 /** Brownout climbs one step per interval under pressure and steps back once demand clearly fits. */

@@ -105,6 +105,16 @@ describe.each(['aimd', 'gradient'] as const)('closed loop against the simulated 
     expect(paidAdmitted / mean(steady.map((r) => r.served))).toBeGreaterThanOrEqual(0.9);
     expect(utilisation(steady)).toBeGreaterThanOrEqual(0.9);
     expectWaitsWithinMax(steady, loop, PAID);
+    // Queue before refusing: plus is refused in part only once its queue is near its target wait
+    // (a quarter of its syncWait), not while the GPUs could still serve it within that wait.
+    const { policy } = loop.active;
+    const plusTarget = policy.tiers.plus.syncWait * policy.control.targetWait;
+    // The queue fills in about one target wait (13–15 intervals here; without queue-first, the
+    // law's small queue term took 134–148).
+    const filled = loop.history.findIndex((r) => r.state.lanes.chat.plus.expectedWaitMs > 0.7 * plusTarget);
+    expect(filled).toBeGreaterThan(0);
+    expect(filled).toBeLessThan(2 * (plusTarget / 1000));
+    for (const r of steady) expect(r.state.lanes.chat.plus.expectedWaitMs).toBeGreaterThan(0.7 * plusTarget);
     // Pro, the higher tier, gets served before plus.
     const last = steady.at(-1)!;
     expect(last.admitted.pro).toBeGreaterThan(0.99 * last.offered.pro);

@@ -18,10 +18,13 @@ const lane = (
 });
 
 describe('decision post-processing', () => {
+  // Paid tiers at their target wait (a quarter of syncWait): no room to queue above the budget.
+  const atTarget = { pro: 30_000, plus: 22_500, free: 15_000 };
+
   it('gives the budget to tiers highest first: free is squeezed to nothing before paid loses a request', () => {
     const d = decide({
       policy,
-      lanes: [lane(100, { pro: 30, plus: 50, free: 500 })],
+      lanes: [lane(100, { pro: 30, plus: 50, free: 500 }, atTarget)],
       signupFactor: 1,
       brownout: {},
     });
@@ -30,13 +33,34 @@ describe('decision post-processing', () => {
     expect(d.lanes.chat.free.rate).toBeCloseTo(20);
     const tight = decide({
       policy,
-      lanes: [lane(60, { pro: 30, plus: 50, free: 500 })],
+      lanes: [lane(60, { pro: 30, plus: 50, free: 500 }, atTarget)],
       signupFactor: 1,
       brownout: {},
     });
     expect(tight.lanes.chat.plus.rate).toBe(30);
     expect(tight.lanes.chat.free.mode).toBe('shed');
     expect(tight.lanes.chat.free.rate).toBe(0);
+  });
+
+  it('queues paid tiers above the budget while their wait is below target, never free', () => {
+    const at = (budget: number, demand: Record<string, number>, waits: Record<string, number>) =>
+      decide({ policy, lanes: [lane(budget, demand, waits)], signupFactor: 1, brownout: {} }).lanes.chat;
+    // Empty queues: each paid tier may take up to the budget again on top of it.
+    const empty = at(60, { pro: 30, plus: 50, free: 500 }, { pro: 0, plus: 0, free: 0 });
+    expect(empty.pro.rate).toBe(120);
+    // pro took 30 of the budget; plus gets the other 30 and the whole allowance.
+    expect(empty.plus.rate).toBe(90);
+    expect(empty.plus.mode).toBe('open');
+    // plus used 20 of the allowance; free gets neither budget nor allowance.
+    expect(empty.free.mode).toBe('shed');
+    // Half way to its target (15 s of 30 s), pro's room above the budget is half the budget.
+    const half = at(60, { pro: 30, plus: 50, free: 500 }, { pro: 15_000, plus: 15_000, free: 15_000 });
+    expect(half.pro.rate).toBeCloseTo(90);
+    // plus is two thirds of the way to its 22.5 s target, and never gets more room than pro had.
+    expect(half.plus.rate).toBeCloseTo(30 + 20);
+    // Paid demand within budget: free gets what is left of the budget and nothing above it.
+    const calm = at(60, { pro: 10, plus: 10, free: 500 }, { pro: 0, plus: 0, free: 0 });
+    expect(calm.free.rate).toBeCloseTo(40);
   });
 
   it('turns a tier async-only past its syncWait and sheds it, and every lower tier, past its maxWait', () => {
