@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { ProgressEvent, SequencedEvent } from '../contracts/index.ts';
 import type { EventLog } from './event-log.ts';
 import { APPEND_EVENT } from './redis-scripts.ts';
+import { DEFAULT_TERMINAL_RETENTION_MS } from './retention.ts';
 
 /** One append's key and arguments (APPEND_EVENT's layout). */
 export interface EventAppend {
@@ -16,6 +17,7 @@ export interface RedisEventLogOptions {
   prefix?: string;
   /** Safety cap per job; a job writes a few dozen events at most. */
   maxLength?: number;
+  /** How long a job's events stay after its last append. */
   retentionMs?: number;
   /** Every watcher is woken this often even without a notification, so a lost one costs a delay only. */
   fallbackWakeMs?: number;
@@ -41,7 +43,7 @@ export class RedisEventLog implements EventLog {
   ) {
     this.prefix = options.prefix ?? 'spillway:';
     this.maxLength = options.maxLength ?? 1_000;
-    this.retentionMs = options.retentionMs ?? 7 * 86_400_000;
+    this.retentionMs = options.retentionMs ?? DEFAULT_TERMINAL_RETENTION_MS;
     this.fallbackWakeMs = options.fallbackWakeMs ?? 2_000;
     subscriber.on('message', (channel: string) => this.wake(channel.slice(this.channelPrefix.length)));
     // Notifications sent while the subscriber was away are lost: wake everyone to re-read.

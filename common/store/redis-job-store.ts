@@ -11,6 +11,7 @@ import type {
 } from './job-store.ts';
 import { isOverdue } from './job-transitions.ts';
 import type { EventAppend } from './redis-event-log.ts';
+import { DEFAULT_TERMINAL_RETENTION_MS } from './retention.ts';
 import {
   ADD_PARTIAL,
   ADMIT_JOB,
@@ -21,8 +22,6 @@ import {
   PROGRESS_JOB,
   SAVE_CHECKPOINT,
 } from './redis-scripts.ts';
-
-const DAY_MS = 86_400_000;
 
 export interface RedisJobStoreOptions {
   prefix?: string;
@@ -46,7 +45,7 @@ export class RedisJobStore implements JobStore {
     options: RedisJobStoreOptions = {},
   ) {
     this.prefix = options.prefix ?? 'spillway:';
-    this.retentionMs = options.terminalRetentionMs ?? 7 * DAY_MS;
+    this.retentionMs = options.terminalRetentionMs ?? DEFAULT_TERMINAL_RETENTION_MS;
   }
 
   private jobKey(id: string) {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ProgressEvent } from '../../../common/contracts/index.ts';
 import type { EventLog } from '../../../common/store/event-log.ts';
+import type { MakeExpiring } from './expiring.ts';
 import { jobId } from './job-fixtures.ts';
 
 const state = (pass: number): ProgressEvent => ({
@@ -19,8 +20,14 @@ function nextWake(log: EventLog, id: string): { woke: Promise<void>; stop: () =>
   return { woke, stop };
 }
 
-/** The EventLog contract, run against the memory and Redis implementations. */
-export function eventLogConformance(makeLog: () => Promise<EventLog>) {
+/** Long enough for Redis over a busy machine to answer well inside it, short enough to wait out. */
+const RETENTION_MS = 1_500;
+
+/**
+ * The EventLog contract, run against the memory and Redis implementations; `makeExpiring` makes a
+ * log that keeps a job's events for the given retention after its last append.
+ */
+export function eventLogConformance(makeLog: () => Promise<EventLog>, makeExpiring: MakeExpiring<EventLog>) {
   describe('EventLog', () => {
     it('numbers events 1, 2, … per job and reads those after a sequence number', async () => {
       const log = await makeLog();
@@ -85,6 +92,22 @@ export function eventLogConformance(makeLog: () => Promise<EventLog>) {
       await log.append(id, state(1));
       await Promise.all(watchers.map((w) => w.woke));
       for (const w of watchers) w.stop();
+    });
+
+    it("drops a job's events once the retention has passed since its last append", async () => {
+      const { store: log, elapse } = await makeExpiring(RETENTION_MS);
+      const id = jobId();
+      const other = jobId();
+      await log.append(id, state(1));
+      await log.append(other, state(1));
+      await elapse(RETENTION_MS * 0.6);
+      await log.append(id, state(2));
+      await elapse(RETENTION_MS * 0.6);
+      // 1.2 × retention after the first append, 0.6 × after the last: all of it is still there.
+      expect((await log.read(id, 0)).map((e) => e.seq)).toEqual([1, 2]);
+      expect(await log.read(other, 0)).toEqual([]);
+      await elapse(RETENTION_MS * 0.6);
+      expect(await log.read(id, 0)).toEqual([]);
     });
   });
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { TERMINAL_STATES, type TerminalState } from '../../../common/contracts/index.ts';
 import type { JobStore } from '../../../common/store/job-store.ts';
+import type { MakeExpiring } from './expiring.ts';
 import { jobId, queuedRecord, T0 } from './job-fixtures.ts';
 
 const RESULT = {
@@ -14,11 +15,18 @@ const RESULT = {
   },
 };
 
+/** Long enough for Redis over a busy machine to answer well inside it, short enough to wait out. */
+const RETENTION_MS = 1_500;
+
 /**
  * The JobStore contract, run against every implementation (memory in the unit project, Redis in
- * the integration project). `makeStore` returns a store with no records.
+ * the integration project). `makeStore` returns a store with no records; `makeExpiring` one whose
+ * finished records are kept for the given retention.
  */
-export function jobStoreConformance(makeStore: () => Promise<JobStore>) {
+export function jobStoreConformance(
+  makeStore: () => Promise<JobStore>,
+  makeExpiring: MakeExpiring<JobStore>,
+) {
   describe('create and get', () => {
     it('stores a record and returns it unchanged', async () => {
       const store = await makeStore();
@@ -286,6 +294,30 @@ export function jobStoreConformance(makeStore: () => Promise<JobStore>) {
         { lane: 'api', tier: 'pro', issued: 1, served: 0 },
         { lane: 'chat', tier: 'free', issued: 5, served: 3 },
       ]);
+    });
+  });
+
+  describe('retention', () => {
+    it('forgets a finished record and its idempotency answer after the retention; a live job stays', async () => {
+      const { store, elapse } = await makeExpiring(RETENTION_MS);
+      const done = queuedRecord();
+      const live = queuedRecord();
+      const idem = { account: 'acct_r', key: 'k-r', ttlMs: 600_000 };
+      await store.create(done, idem);
+      await store.create(live);
+      await store.claim(done.id, 'w1', 60_000, T0);
+      await store.finish(done.id, 1, 'completed', { result: RESULT }, T0 + 1);
+      await elapse(RETENTION_MS * 0.3);
+      expect((await store.get(done.id))?.state).toBe('completed');
+      expect((await store.create(queuedRecord(), idem)).record.id).toBe(done.id);
+
+      await elapse(RETENTION_MS);
+      expect(await store.get(done.id)).toBeNull();
+      expect(await store.claim(done.id, 'w2', 1_000, T0 + 2)).toMatchObject({ ok: false, code: 'not_found' });
+      // The key outlives the record it named: a retry with it now makes a new job.
+      const again = queuedRecord();
+      expect(await store.create(again, idem)).toEqual({ created: true, record: again });
+      expect(await store.get(live.id)).toEqual(live);
     });
   });
 

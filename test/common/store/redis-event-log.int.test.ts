@@ -2,6 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { RedisEventLog } from '../../../common/store/redis-event-log.ts';
 import { redisFixture } from '../redis-fixture.ts';
 import { eventLogConformance } from './event-log-conformance.ts';
+import { realTime } from './expiring.ts';
 import { jobId } from './job-fixtures.ts';
 
 describe('RedisEventLog', () => {
@@ -10,15 +11,18 @@ describe('RedisEventLog', () => {
   afterAll(() => {
     for (const l of logs) l.close();
   });
-  const makeLog = async (fallbackWakeMs?: number) => {
+  const makeLog = async (retentionMs?: number) => {
     const log = new RedisEventLog(await redis.client(), await redis.newClient({ subscriber: true }), {
       prefix: redis.prefix(),
-      fallbackWakeMs,
+      retentionMs,
     });
     logs.push(log);
     return log;
   };
-  eventLogConformance(() => makeLog());
+  eventLogConformance(
+    () => makeLog(),
+    async (retentionMs) => ({ store: await makeLog(retentionMs), elapse: realTime }),
+  );
 
   it('wakes watchers without any notification through the periodic fallback', async () => {
     // A subscriber that never hears anything: only the fallback can wake the watcher.
