@@ -3,6 +3,7 @@ import type { AdmissionState } from '../common/contracts/index.ts';
 import type { Infra } from '../common/infra.ts';
 import { type Logger, rateLimitedLog } from '../common/log.ts';
 import type { PolicySource } from '../common/policy/policy-source.ts';
+import { BlobSweeper, type BlobSweeperOptions } from './blob-sweeper.ts';
 import { type ControllerMemory, type ControlView, controlStep } from './control-step.ts';
 import { ControlHistory } from './history.ts';
 import { LeaderLease, leaseTtlMs } from './leader-lease.ts';
@@ -30,6 +31,8 @@ export interface ControllerDeps {
   id: string;
   /** Clock; tests may pass a fake one. */
   now?: () => number;
+  /** When old images are deleted (defaults: a day past the job store's terminal retention, hourly). */
+  blobSweep?: BlobSweeperOptions;
 }
 
 /** Jobs the reaper handles per interval, so a huge backlog of overdue jobs cannot stall the loop. */
@@ -37,8 +40,9 @@ const REAPER_BATCH = 500;
 
 /**
  * The controller process part: every interval renews the leader lease and, as leader, reads the
- * signals, runs the control step, publishes the admission state and runs the reaper. Standbys
- * only keep trying the lease. Everything it decides comes from controlStep, which is pure.
+ * signals, runs the control step, publishes the admission state, runs the reaper and, when one is
+ * due, starts the sweep of old images. Standbys only keep trying the lease. Everything it decides
+ * comes from controlStep, which is pure.
  */
 export class Controller {
   readonly history = new ControlHistory();
@@ -53,6 +57,7 @@ export class Controller {
   private stopped = false;
   private readonly lease: LeaderLease;
   private readonly reaper: Reaper;
+  private readonly blobSweeper: BlobSweeper;
   private readonly now: () => number;
   private readonly logError = rateLimitedLog(1);
 
@@ -65,6 +70,7 @@ export class Controller {
       unclaimedMs: Math.min(...tiers.map((t) => t.syncWait)) / 2,
       limit: REAPER_BATCH,
     });
+    this.blobSweeper = new BlobSweeper(deps.infra.blobs, deps.log, deps.blobSweep);
   }
 
   start() {
@@ -109,6 +115,7 @@ export class Controller {
       controllerMetrics.policy(active.version);
       const reaped = await this.reaper.sweep(now);
       controllerMetrics.reaped(reaped.requeued, reaped.expired);
+      void this.blobSweeper.maybeStart(now);
       this.lastError = null;
     } catch (err) {
       this.lastError = (err as Error).message;
@@ -153,6 +160,7 @@ export class Controller {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     await this.running;
+    await this.blobSweeper.stop();
     if (release) await this.lease.release().catch(() => {});
     controllerMetrics.leader(this.deps.id, false);
   }

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import type { BlobStore } from '../../../common/blob/blob-store.ts';
 
@@ -28,6 +29,32 @@ export function blobStoreConformance(makeStore: () => Promise<BlobStore>) {
       const got = await store.get('k1');
       got!.data[1] = 9;
       expect((await store.get('k1'))?.data).toEqual(Buffer.from([1, 2, 3]));
+    });
+
+    it('sweeps the blobs last written before now − olderThan and keeps the rest', async () => {
+      const store = await makeStore();
+      const day = 86_400_000;
+      await store.put('jobs/old/final.png', Buffer.from('o'), 'image/png');
+      await store.put('rewritten', Buffer.from('1'), 'text/plain');
+      await store.put('top-level', Buffer.from('t'), 'text/plain');
+      // Wide gaps around the cutoff: file systems stamp times with a coarse clock.
+      await sleep(100);
+      const cutoff = Date.now();
+      await sleep(100);
+      await store.put('jobs/new/final.png', Buffer.from('n'), 'image/png');
+      await store.put('rewritten', Buffer.from('2'), 'text/plain');
+      expect(await store.sweep(day, cutoff - day)).toBe(0);
+      expect(await store.sweep(day, cutoff + day)).toBe(2);
+      expect(await store.get('jobs/old/final.png')).toBeNull();
+      expect(await store.get('top-level')).toBeNull();
+      expect(await store.get('jobs/new/final.png')).toEqual({
+        data: Buffer.from('n'),
+        contentType: 'image/png',
+      });
+      expect((await store.get('rewritten'))?.data).toEqual(Buffer.from('2'));
+      expect(await store.sweep(day, cutoff + day)).toBe(0);
+      await store.put('jobs/old/final.png', Buffer.from('again'), 'image/png');
+      expect((await store.get('jobs/old/final.png'))?.data).toEqual(Buffer.from('again'));
     });
   });
 }
