@@ -124,7 +124,7 @@ export async function runCampaign(o: RunOptions): Promise<RunResult> {
   const sampler = new StatusSampler(o.target.statusUrls, t0);
   sampler.start();
   const metrics = new MetricsSampler(() => o.target.metricsUrls(), t0);
-  // Twice a second: each scrape collects the process metrics on the gateway's own event loop.
+  // Twice a second (workers' busy slots); a distributed gateway every 2 s (see MetricsSampler).
   metrics.start(500);
   const cpu0 = process.cpuUsage();
   const loop = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });

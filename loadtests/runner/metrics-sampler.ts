@@ -56,14 +56,19 @@ export class MetricsSampler {
   available = false;
   private timer: NodeJS.Timeout | null = null;
   private busy = false;
+  private round = 0;
 
   /**
    * `urls()` is asked at each scrape (workers come and go under faults): the first is the
-   * gateway's, whose loop lag and CPU are kept; busy slots are summed over every answer.
+   * gateway's, whose loop lag and CPU are kept; busy slots are summed over every answer. When
+   * workers answer at URLs of their own, the gateway is scraped only every `gatewayEvery`-th
+   * round: a scrape runs prom-client's collectors on the gateway's event loop (1-3 ms with a
+   * spike's hundreds of open sockets), time in which the refusals being timed wait.
    */
   constructor(
     private readonly urls: () => string[],
     private readonly t0: number,
+    private readonly gatewayEvery = 4,
   ) {}
 
   start(periodMs = 250) {
@@ -76,11 +81,16 @@ export class MetricsSampler {
     if (this.busy) return;
     this.busy = true;
     try {
-      const texts = await Promise.all(this.urls().map(scrape));
-      if (texts[0] === null) return;
+      const [gateway, ...workers] = this.urls();
+      const withGateway = workers.length === 0 || this.round++ % this.gatewayEvery === 0;
+      const [own, ...texts] = await Promise.all([
+        withGateway ? scrape(gateway) : null,
+        ...workers.map(scrape),
+      ]);
+      if (withGateway && own === null) return;
       const t = performance.now() - this.t0;
-      const sample = extractMetrics(texts[0], t);
-      for (const text of texts.slice(1)) {
+      const sample = own === null ? emptySample(t) : extractMetrics(own, t);
+      for (const text of texts) {
         if (text === null) continue;
         sample.slotsBusy = plus(sample.slotsBusy, metricSum(text, SLOTS_BUSY));
         sample.slotBusySeconds = plus(sample.slotBusySeconds, metricSum(text, SLOT_BUSY_SECONDS));
@@ -96,6 +106,17 @@ export class MetricsSampler {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
   }
+}
+
+function emptySample(t: number): MetricsSample {
+  return {
+    t,
+    slotsBusy: null,
+    slotBusySeconds: null,
+    loopLagP99Ms: null,
+    loopLagMaxMs: null,
+    cpuSeconds: null,
+  };
 }
 
 /** One /metrics text, or null: /metrics is optional on a URL target (the report then says n/a). */
