@@ -412,7 +412,8 @@ export class InferenceWorker {
     );
     log.debug({ attempt: claim.record.claims, fence: claim.fence }, 'job claimed');
     const outcome = await this.runClaimed(claim.record, claim.fence, log, releaseSlot);
-    if (outcome === 'handed_off') return; // Not acked: the group hands it to another worker.
+    // Not acked: the group hands it to another worker.
+    if (outcome === 'handed_off' || outcome === 'abandoned') return;
     delivery.ack();
   }
 
@@ -541,6 +542,8 @@ export class InferenceWorker {
     abort: AbortController,
   ): Promise<string> {
     if (outcome.kind !== 'aborted') return outcome.kind;
+    // Crashed (see crash()): the lease stays as it was and lapses, as a dead process leaves it.
+    if (abort.signal.reason === 'crash') return 'abandoned';
     if (abort.signal.reason !== 'shutdown') return 'aborted';
     // Shutting down: the last checkpoint stands; give the lease up so another worker claims now.
     const latest = await this.o.infra.jobs.get(record.id);
@@ -602,6 +605,28 @@ export class InferenceWorker {
     await Promise.all([...this.subscriptions.values()].map((s) => s.consumer.close()));
     this.subscriptions.clear();
     this.buffers.clear();
+  }
+
+  /**
+   * kill -9 of this worker alone, for the embedded stack's fault hooks: its workers share one
+   * process, which a real kill would take down whole. It stops taking deliveries and leaves its
+   * groups, so its unacked deliveries go back to the group (what the broker does once a dead
+   * member's session lapses); running jobs are abandoned where they stand, with no checkpoint
+   * hand-off and no lease release, so another worker takes one over only once its lease lapsed.
+   * A dead process writes nothing more: the caller cuts this worker's stores and queue off first
+   * (inference/worker-fleet.ts), so an abandoned run fails at its next write.
+   */
+  async crash(): Promise<void> {
+    this.accepting = false;
+    this.stopFollowing();
+    this.stopBusyReport();
+    for (const job of this.running.values()) job.abort.abort('crash');
+    // A resubscription under way would otherwise leave a live member behind.
+    await this.following;
+    const subscriptions = [...this.subscriptions.values()];
+    this.subscriptions.clear();
+    this.buffers.clear();
+    await Promise.all(subscriptions.map((s) => s.consumer.close()));
   }
 
   /** Lanes consumed now. */

@@ -1,11 +1,12 @@
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEAD_LETTER_TOPIC, type JobMessage, jobTopic } from '../../common/contracts/index.ts';
+import { gatedInfra } from '../../common/gated-infra.ts';
 import type { Infra } from '../../common/infra.ts';
 import { createMemoryInfra } from '../../common/memory-infra.ts';
 import { StaticPolicySource } from '../../common/policy/policy-source.ts';
 import { decodeCheckpoint } from '../../inference/checkpoint.ts';
-import { jobsSkipped, slotBusySeconds } from '../../inference/metrics.ts';
+import { jobsSkipped, slotBusySeconds, slotsBusy } from '../../inference/metrics.ts';
 import type { ModelRunner, OnDecoded, PassRequest } from '../../inference/model-runner.ts';
 import { OnnxModels } from '../../inference/onnx-models.ts';
 import { InferenceWorker, type WorkerOptions } from '../../inference/worker.ts';
@@ -499,6 +500,43 @@ describe('worker', () => {
     const events = await infra.events.read(m.id, 0);
     expect(events.filter((e) => e.event.type === 'partial')).toHaveLength(3);
     expect(events.filter((e) => e.event.type === 'state' && e.event.state === 'completed')).toHaveLength(1);
+    await wb.close();
+  });
+
+  it('crash(): abandons a running job with its lease, writes nothing more, and a new worker takes it over', async () => {
+    const infra = createMemoryInfra();
+    const leaseMs = 400;
+    let severed = false;
+    const gone = () => (severed ? Promise.reject(new Error('killed')) : undefined);
+    const cut = gatedInfra(infra, { jobs: gone, events: gone, coord: gone, blobs: gone, queue: gone });
+    const runnerA = counting(models, 30);
+    const wa = worker(cut, runnerA, { workerId: 'w-crash', leaseMs });
+    await wa.start();
+    const m = jobMessage({ params: { size: '512x512' } });
+    await enqueue(infra, m);
+    await publish(infra, m);
+    await until(async () => ((await infra.jobs.get(m.id))?.pass ?? 0) >= 1);
+    severed = true;
+    const crashedAt = Date.now();
+    await wa.crash();
+    // No hand-off: the lease still runs (close() would have ended it), so no one may claim yet.
+    const left = (await infra.jobs.get(m.id))!;
+    expect(left).toMatchObject({ state: 'running', owner: 'w-crash', claims: 1 });
+    expect(left.leaseUntil).toBeGreaterThan(crashedAt);
+    const busy = async () =>
+      (await slotsBusy.get()).values.find((v) => v.labels.worker === 'w-crash')?.value ?? -1;
+    await until(async () => (await busy()) === 0);
+    await new Promise((r) => setTimeout(r, Math.max(0, left.leaseUntil - Date.now()) + 50));
+    expect(await infra.jobs.get(m.id)).toMatchObject({ updatedAt: left.updatedAt, pass: left.pass });
+
+    // Its unacked delivery went back to the group: a new member runs it from the checkpoint.
+    const wb = worker(infra, models, { workerId: 'w-after', leaseMs });
+    await wb.start();
+    const done = await until(async () => {
+      const r = await infra.jobs.get(m.id);
+      return r?.state === 'completed' && r;
+    });
+    expect(done.claims).toBe(2);
     await wb.close();
   });
 
