@@ -17,8 +17,9 @@ Redis, a Kafka broker and the gateway, controller and --worker-processes inferen
 (default 1, each with --worker-slots) on free loopback ports, per admission mode. With
 SPILLWAY_REDIS_URL / SPILLWAY_KAFKA_BROKERS set, distributed stacks use those servers instead.
 Faults: applied by distributed stacks (kill-workers, add-workers, restart-kafka, restart-redis,
-slow-store, slow-auth; restarts only of servers the runner started); the embedded stack and URL
-targets apply none. Faults not applied are listed as skipped, with why, in the report.
+slow-store, slow-auth; restarts only of servers the runner started) and, inside its process, by
+the embedded stack (the same kinds); URL targets apply none. Faults not applied are listed as
+skipped, with why, in the report.
 `;
 
 function positive(name: string, v: string | undefined): number | undefined {

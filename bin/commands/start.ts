@@ -7,8 +7,12 @@ import { type Config, loadConfig } from '../../common/config.ts';
 import { DependencyError, SpillwayError } from '../../common/errors.ts';
 import type { Infra } from '../../common/infra.ts';
 import { createLogger, type Logger } from '../../common/log.ts';
+import { FaultSwitches } from '../../common/fault-switches.ts';
 import { createMemoryInfra } from '../../common/memory-infra.ts';
 import { registry } from '../../common/metrics.ts';
+import { switchedInfra } from '../../common/switched-infra.ts';
+import { EmbeddedFaultHooks } from '../embedded-fault-hooks.ts';
+import { faultHooksWanted, listenForFaultHooks } from '../fault-hook-listener.ts';
 import { openPolicySource } from '../policy-source.ts';
 import { openAdmission } from '../open-admission.ts';
 
@@ -43,24 +47,28 @@ function workerId(config: Config, role: string): string {
 
 /** Starts gateway, controller and workers in this process on in-memory adapters. */
 export async function startEmbeddedStack(options: EmbeddedOptions = {}): Promise<RunningStack> {
-  const config = loadConfig({ ...process.env, ...options.env });
+  const env = { ...process.env, ...options.env };
+  const config = loadConfig(env);
   const log = options.log ?? createLogger('spillway', config.SPILLWAY_LOG_LEVEL);
   const policy = await openPolicySource(config.SPILLWAY_POLICY_DIR, log);
-  const infra = createMemoryInfra(new DirBlobStore(join(config.SPILLWAY_DATA_DIR, 'blobs')));
+  const memory = createMemoryInfra(new DirBlobStore(join(config.SPILLWAY_DATA_DIR, 'blobs')));
+  // Not a setting of config.ts: only the load-test runner that spawns this process turns it on.
+  const switches = faultHooksWanted(env, process) ? new FaultSwitches() : null;
+  const infra = switches ? switchedInfra(memory, switches) : memory;
   const closers: Closer[] = [policy, infra];
   try {
     const { startInference } = await import('../../inference/service.ts');
-    closers.push(
-      await startInference({
-        infra,
-        policy,
-        log,
-        workerId: workerId(config, 'worker'),
-        slots: config.SPILLWAY_WORKER_SLOTS,
-        lanes: config.SPILLWAY_LANES?.split(','),
-        modelNice: config.SPILLWAY_MODEL_NICE,
-      }),
-    );
+    const inference = await startInference({
+      infra,
+      policy,
+      log,
+      workerId: workerId(config, 'worker'),
+      slots: config.SPILLWAY_WORKER_SLOTS,
+      lanes: config.SPILLWAY_LANES?.split(','),
+      modelNice: config.SPILLWAY_MODEL_NICE,
+      workerPerSlot: switches !== null,
+    });
+    closers.push(inference);
     const statusRoutes = await startControlPlane(config, infra, policy, log, closers);
     const { createGateway, serveGateway } = await import('../../gateway/service.ts');
     const gateway = await createGateway({ infra, policy, log, config, extraRoutes: statusRoutes });
@@ -73,6 +81,11 @@ export async function startEmbeddedStack(options: EmbeddedOptions = {}): Promise
       requestTimeoutMs: limits.requestTimeout,
     });
     closers.push(server);
+    if (switches && inference.fleet) {
+      const hooks = new EmbeddedFaultHooks(switches, inference.fleet);
+      closers.push(listenForFaultHooks(process, hooks, log));
+      log.info('fault hooks listening on the IPC channel');
+    }
     const url = `http://${config.HOST}:${server.port}`;
     return { url, port: server.port, infra, close: () => closeAll(closers) };
   } catch (err) {

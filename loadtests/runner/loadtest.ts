@@ -89,10 +89,11 @@ async function readAccounts(path: string): Promise<ProvisionedKey[]> {
 }
 
 /** The stack a run starts for one admission mode: embedded (one process) or distributed. */
-function stackStarter(o: LoadtestOptions, policyDir: string, slots: number) {
+function stackStarter(o: LoadtestOptions, policyDir: string, slots: number, faults: boolean) {
   return (controller: ControllerMode, accountsFile: string): Promise<Target> => {
     const common = { controller, accountsFile, policyDir, workerSlots: slots, env: o.env };
-    if (o.mode !== 'distributed') return startEmbeddedTarget(common);
+    // Hooks only when there are faults to apply: otherwise the stack runs as `npm start` does.
+    if (o.mode !== 'distributed') return startEmbeddedTarget({ ...common, faultHooks: faults });
     return startDistributedTarget({
       ...common,
       workerProcesses: o.workerProcesses,
@@ -130,7 +131,7 @@ export async function runLoadtest(o: LoadtestOptions): Promise<LoadtestOutcome> 
     runs.push(await runOnce(c, target, keys, unit, png, say));
   } else {
     const policy = await loadPolicyDir(policyDir);
-    const startStack = stackStarter(o, policyDir, slots);
+    const startStack = stackStarter(o, policyDir, slots, c.faults.length > 0);
     if (unit === null) {
       // Accounts for what the probe could possibly complete, so per-account limits never cap it
       // (sized from the campaign's rates, they once capped a 256² probe at a quarter of capacity).

@@ -17,8 +17,8 @@ export interface StackParts {
 }
 
 // The simulator's defaults for a fault that does not say (loadtests/simulator/simulate.ts).
-const DEFAULT_FRACTION = 0.5;
-const DEFAULT_LATENCY_MS = 200;
+export const DEFAULT_FRACTION = 0.5;
+export const DEFAULT_LATENCY_MS = 200;
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 

@@ -16,12 +16,41 @@ export class StackProcess {
   private output = '';
   /** Set when this side stops or kills it: any other exit is a crash worth telling. */
   private ending = false;
+  private readonly messageListeners = new Set<(message: unknown) => void>();
+  private readonly exitListeners = new Set<() => void>();
 
   constructor(
     readonly name: string,
     private readonly args: string[],
     private readonly env: Record<string, string>,
+    /** `ipc`: spawned with a Node IPC channel (the embedded stack's fault hooks), never a port. */
+    private readonly options: { ipc?: boolean } = {},
   ) {}
+
+  /** Sends over the IPC channel; false when there is none (not asked for, or the process is gone). */
+  send(message: unknown): boolean {
+    const child = this.child;
+    if (!child?.connected || !this.running()) return false;
+    try {
+      // With a callback a failed write is not an 'error' event that would throw here; the request
+      // it carried is answered by the exit that follows or by its own timeout.
+      return child.send(message as object, () => {});
+    } catch {
+      return false;
+    }
+  }
+
+  /** The process's IPC messages; returns the unsubscribe. */
+  onMessage(listener: (message: unknown) => void): () => void {
+    this.messageListeners.add(listener);
+    return () => this.messageListeners.delete(listener);
+  }
+
+  /** Told whenever the process exits, however; returns the unsubscribe. */
+  onExit(listener: () => void): () => void {
+    this.exitListeners.add(listener);
+    return () => this.exitListeners.delete(listener);
+  }
 
   running(): boolean {
     return this.child !== null && this.child.exitCode === null && this.child.signalCode === null;
@@ -33,9 +62,15 @@ export class StackProcess {
     this.ending = false;
     const child = spawn(process.execPath, [...NODE_HEAP_FLAGS, CLI, 'start', ...this.args], {
       env: this.env,
-      stdio: ['ignore', 'ignore', 'pipe'],
+      stdio: this.options.ipc ? ['ignore', 'ignore', 'pipe', 'ipc'] : ['ignore', 'ignore', 'pipe'],
     });
     this.child = child;
+    child.on('message', (m) => {
+      for (const l of this.messageListeners) l(m);
+    });
+    child.once('exit', () => {
+      for (const l of this.exitListeners) l();
+    });
     child.stderr?.on('data', (d: Buffer) => {
       this.output = (this.output + d.toString()).slice(-20_000);
     });

@@ -1,8 +1,11 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { FAULT_HOOKS_ENV } from '../../common/contracts/fault-hooks.ts';
 import { freePort } from '../../common/dev-services/free-port.ts';
 import type { Fault, FaultKind } from '../campaign-schema.ts';
+import { EmbeddedFaults } from './embedded-faults.ts';
+import { FaultHookClient } from './fault-hook-client.ts';
 import { StackProcess } from './stack-process.ts';
 
 /** What a run sends traffic to: a URL given by the user, or a stack it started (embedded or distributed). */
@@ -45,6 +48,12 @@ export interface EmbeddedOptions {
   /** Extra environment for the stack (e.g. SPILLWAY_LOG_LEVEL). */
   env?: Record<string, string>;
   readyTimeoutMs?: number;
+  /**
+   * Start the stack with fault hooks, so the campaign's faults are applied: an IPC channel to it
+   * and one inference worker per slot (bin/fault-hook-listener.ts). Without them it runs exactly
+   * as `npm start` does and applies no faults.
+   */
+  faultHooks?: boolean;
 }
 
 /** Starts `spillway start` (embedded mode) in a child process on free ports. */
@@ -64,20 +73,23 @@ export async function startEmbeddedTarget(o: EmbeddedOptions): Promise<Target> {
     SPILLWAY_LOG_LEVEL: 'warn',
     ...(o.workerSlots ? { SPILLWAY_WORKER_SLOTS: String(o.workerSlots) } : {}),
     ...o.env,
+    ...(o.faultHooks ? { [FAULT_HOOKS_ENV]: '1' } : {}),
   };
-  const stack = new StackProcess('embedded stack', [], env);
+  const stack = new StackProcess('embedded stack', [], env, { ipc: o.faultHooks });
   const url = `http://127.0.0.1:${port}`;
   await stack.start(`${url}/readyz`, o.readyTimeoutMs ?? 60_000);
+  const hooks = o.faultHooks ? new FaultHookClient(stack) : null;
   return {
     url,
     statusUrls: [`http://127.0.0.1:${statusPort}/status/api/state`, `${url}/status/api/state`],
     metricsUrls: () => [`${url}/metrics`],
     label: `embedded (controller ${o.controller})`,
     slots: o.workerSlots,
-    // PLACEHOLDER: the embedded stack is one process with no fault hooks; its faults are reported
-    // as skipped. Faults are supported with `--mode distributed` (distributed-target.ts).
-    faults: null,
-    close: () => stack.stop(),
+    faults: hooks ? new EmbeddedFaults(hooks) : null,
+    close: async () => {
+      hooks?.close();
+      await stack.stop();
+    },
   };
 }
 
