@@ -7,7 +7,12 @@ import { ConfigError, DependencyError, SpillwayError } from '../common/errors.ts
  */
 const COMMANDS: Record<
   string,
-  { summary: string; load: () => Promise<{ run(args: string[]): Promise<number> }> }
+  {
+    summary: string;
+    load: () => Promise<{ run(args: string[]): Promise<number> }>;
+    /** Starts child processes that must not outlive it (see exitOnSignals). */
+    supervises?: boolean;
+  }
 > = {
   start: {
     summary: 'run a stack: embedded (default) or one distributed service',
@@ -22,10 +27,25 @@ const COMMANDS: Record<
     load: () => import('./commands/policy.ts'),
   },
   models: { summary: 'build the ONNX models', load: () => import('./commands/models.ts') },
-  loadtest: { summary: 'run a load-test campaign', load: () => import('./commands/loadtest.ts') },
+  loadtest: {
+    summary: 'run a load-test campaign',
+    load: () => import('./commands/loadtest.ts'),
+    supervises: true,
+  },
   simulate: { summary: 'simulate a campaign at full scale', load: () => import('./commands/simulate.ts') },
-  bench: { summary: 'run the benchmarks', load: () => import('./commands/bench.ts') },
+  bench: { summary: 'run the benchmarks', load: () => import('./commands/bench.ts'), supervises: true },
 };
+
+/**
+ * Node's default action on SIGINT/SIGTERM ends the process without its 'exit' listeners, which is
+ * where a load test kills the Redis and Kafka it started (they would run on, holding ports and
+ * cores). Exiting explicitly runs them; the Spillway children also watch this process
+ * (common/parent-watch.ts) and stop within a second of it.
+ */
+function exitOnSignals(): void {
+  process.once('SIGINT', () => process.exit(130));
+  process.once('SIGTERM', () => process.exit(143));
+}
 
 function usage(): string {
   const lines = Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(10)} ${c.summary}`);
@@ -43,6 +63,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`spillway: unknown command "${name}"\n\n${usage()}`);
     return 2;
   }
+  if (command.supervises) exitOnSignals();
   try {
     const mod = await command.load();
     return await mod.run(args);

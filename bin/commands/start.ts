@@ -13,6 +13,7 @@ import { registry } from '../../common/metrics.ts';
 import { switchedInfra } from '../../common/switched-infra.ts';
 import { EmbeddedFaultHooks } from '../embedded-fault-hooks.ts';
 import { faultHooksWanted, listenForFaultHooks } from '../fault-hook-listener.ts';
+import { parentPidFrom, watchParent } from '../../common/parent-watch.ts';
 import { openPolicySource } from '../policy-source.ts';
 import { openAdmission } from '../open-admission.ts';
 
@@ -230,6 +231,8 @@ function stopOnSignals(stack: Closer): void {
   };
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));
+  const parent = parentPidFrom(process.env);
+  if (parent !== null) watchParent(parent, () => stop(`parent process ${parent} gone`));
 }
 
 const ROLES = ['gateway', 'controller', 'inference'];

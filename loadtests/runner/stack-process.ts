@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import { DependencyError } from '../../common/errors.ts';
 import { NODE_HEAP_FLAGS } from '../../common/node-heap-flags.ts';
+import { PARENT_PID_ENV } from '../../common/parent-watch.ts';
 
 const CLI = fileURLToPath(new URL('../../bin/spillway.js', import.meta.url));
 
@@ -61,7 +62,8 @@ export class StackProcess {
     this.output = '';
     this.ending = false;
     const child = spawn(process.execPath, [...NODE_HEAP_FLAGS, CLI, 'start', ...this.args], {
-      env: this.env,
+      // The child stops by itself if this process dies without stopping it (kill -9, a closed terminal).
+      env: { ...this.env, [PARENT_PID_ENV]: String(process.pid) },
       stdio: this.options.ipc ? ['ignore', 'ignore', 'pipe', 'ipc'] : ['ignore', 'ignore', 'pipe'],
     });
     this.child = child;
