@@ -5,7 +5,7 @@ import { DependencyError } from '../common/errors.ts';
 import { jobTopic } from '../common/contracts/index.ts';
 import type { Infra } from '../common/infra.ts';
 import { type Logger, rateLimitedLog } from '../common/log.ts';
-import { registry } from '../common/metrics.ts';
+import { metricsText, registry, requestedMetricNames } from '../common/metrics.ts';
 import type { PolicySource } from '../common/policy/policy-source.ts';
 import type { Policy } from '../common/policy/schema.ts';
 import { accountRoutes } from './account-routes.ts';
@@ -186,7 +186,9 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     );
   });
   app.get('/metrics', async (c) =>
-    c.body(await registry.metrics(), 200, { 'content-type': registry.contentType }),
+    c.body(await metricsText(requestedMetricNames(c.req.url)), 200, {
+      'content-type': registry.contentType,
+    }),
   );
   deps.extraRoutes?.(app);
   for (const [path, methods] of ROUTE_METHODS) {

@@ -9,7 +9,7 @@ import type { Infra } from '../../common/infra.ts';
 import { createLogger, type Logger } from '../../common/log.ts';
 import { FaultSwitches } from '../../common/fault-switches.ts';
 import { createMemoryInfra } from '../../common/memory-infra.ts';
-import { registry } from '../../common/metrics.ts';
+import { metricsText, registry, requestedMetricNames } from '../../common/metrics.ts';
 import { switchedInfra } from '../../common/switched-infra.ts';
 import { EmbeddedFaultHooks } from '../embedded-fault-hooks.ts';
 import { faultHooksWanted, listenForFaultHooks } from '../fault-hook-listener.ts';
@@ -207,7 +207,9 @@ async function serveOps(
 ): Promise<Closer & { url: string }> {
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/metrics', async (c) =>
-    c.body(await registry.metrics(), 200, { 'content-type': registry.contentType }),
+    c.body(await metricsText(requestedMetricNames(c.req.url)), 200, {
+      'content-type': registry.contentType,
+    }),
   );
   const server = serve({ fetch: app.fetch, port, hostname: host });
   await new Promise<void>((resolve, reject) => {

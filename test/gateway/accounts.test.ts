@@ -157,6 +157,13 @@ describe('surface', () => {
       const metrics = await (await h.request('/metrics')).text();
       expect(metrics).toMatch(/spillway_gateway_admission_total\{lane="chat",tier="pro",outcome="admitted"/);
       expect(metrics).toContain('spillway_gateway_auth_lookups_total');
+      // Named families only (what the load-test sampler asks for): nothing else is collected.
+      const some = await (
+        await h.request('/metrics?name[]=spillway_gateway_auth_lookups_total&name[]=no_such_metric')
+      ).text();
+      expect(some).toContain('spillway_gateway_auth_lookups_total');
+      expect(some).not.toContain('spillway_gateway_admission_total');
+      expect(some).not.toContain('no_such_metric');
       // Counters are in cost units, the unit workers report as costFinished: 2 × 512² = 0.5.
       await h.request('/v1/images/generations', jsonInit({ prompt: 'y', size: '512x512', n: 2 }, KEYS.pro));
       await new Promise((r) => setTimeout(r, 250));

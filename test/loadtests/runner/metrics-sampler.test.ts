@@ -8,16 +8,22 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => new Promise((r) => s.close(r))));
 });
 
-/** A /metrics endpoint that counts its scrapes. */
-async function endpoint(text: string): Promise<{ url: string; hits: () => number }> {
+/** A /metrics endpoint that counts its scrapes and keeps the last URL asked for. */
+async function endpoint(text: string): Promise<{ url: string; hits: () => number; asked: () => string }> {
   let hits = 0;
-  const server = createServer((_req, res) => {
+  let asked = '';
+  const server = createServer((req, res) => {
     hits++;
+    asked = req.url ?? '';
     res.end(text);
   });
   servers.push(server);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/metrics`, hits: () => hits };
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/metrics`,
+    hits: () => hits,
+    asked: () => asked,
+  };
 }
 
 const GATEWAY = 'spillway_process_cpu_seconds_total 2.5\nspillway_nodejs_eventloop_lag_p99_seconds 0.004\n';
@@ -44,5 +50,21 @@ describe('metrics sampler', () => {
     for (let i = 0; i < 5; i++) await sampler.sample();
     expect(stack.hits()).toBe(5);
     expect(sampler.samples.every((s) => s.slotBusySeconds === 7 && s.cpuSeconds === 2.5)).toBe(true);
+  });
+
+  it('asks only for the families it reads, the lag family (whose collector sets p99 and max) first', async () => {
+    const stack = await endpoint(GATEWAY + WORKER);
+    await new MetricsSampler(() => [stack.url], 0).sample();
+    const names = new URL(stack.asked(), 'http://x').searchParams.getAll('name[]');
+    expect(names[0]).toBe('spillway_nodejs_eventloop_lag_seconds');
+    expect(names.slice(1).sort()).toEqual(
+      [
+        'spillway_nodejs_eventloop_lag_max_seconds',
+        'spillway_nodejs_eventloop_lag_p99_seconds',
+        'spillway_process_cpu_seconds_total',
+        'spillway_worker_slot_busy_seconds_total',
+        'spillway_worker_slots_busy',
+      ].sort(),
+    );
   });
 });
