@@ -3,6 +3,7 @@ import type { ProvisionedKey } from '../../common/contracts/index.ts';
 import type { Campaign, Fault } from '../campaign-schema.ts';
 import { arrivals, stageAt } from './arrivals.ts';
 import { keyPicker } from './accounts.ts';
+import { type FloorSample, FloorProbe } from './floor-probe.ts';
 import type { ImagesClient } from './http-client.ts';
 import { type MetricsSample, MetricsSampler } from './metrics-sampler.ts';
 import { progressLine } from './progress-line.ts';
@@ -42,6 +43,8 @@ export interface RunResult {
    */
   generatorLoopLag: { p99: number; max: number };
   faults: { at: number; kind: string; applied: boolean; note: string }[];
+  /** Health checks sent all through the run (floor-probe.ts): the latency floor refusals compare with. */
+  floor: FloorSample[];
   /** Worst delay between an arrival's scheduled time and its dispatch: the generator's own health. */
   senderLagMs: number;
   stages: { name: string; startMs: number; endMs: number }[];
@@ -69,7 +72,7 @@ function scheduleFaults(o: RunOptions, t0: number, log: RunResult['faults']): ()
     const injector = o.target.faults;
     const why = injector
       ? injector.unsupported(f.kind)
-      : `${o.target.label} applies no faults (a stack started with --mode distributed does)`;
+      : `${o.target.label} applies no faults (a stack the runner starts does)`;
     if (why !== null || !injector) {
       log.push({ at: f.at, kind: f.kind, applied: false, note: why ?? '' });
       continue;
@@ -126,6 +129,8 @@ export async function runCampaign(o: RunOptions): Promise<RunResult> {
   const metrics = new MetricsSampler(() => o.target.metricsUrls(), t0);
   // Twice a second (workers' busy slots); a distributed gateway every 2 s (see MetricsSampler).
   metrics.start(500);
+  const floor = new FloorProbe(o.target.url, t0);
+  floor.start(25);
   const cpu0 = process.cpuUsage();
   const loop = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
   loop.enable();
@@ -162,6 +167,7 @@ export async function runCampaign(o: RunOptions): Promise<RunResult> {
     clearInterval(ticker);
     sampler.stop();
     metrics.stop();
+    await floor.stop();
     loop.disable();
     await undoFaults();
   }
@@ -195,6 +201,7 @@ export async function runCampaign(o: RunOptions): Promise<RunResult> {
       max: Math.max(0, loop.max / 1e6 - LOOP_RESOLUTION_MS),
     },
     faults,
+    floor: floor.samples,
     senderLagMs: lag,
     stages,
   };

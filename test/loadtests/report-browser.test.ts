@@ -59,6 +59,7 @@ function recordedRun(): RunResult {
     generatorCpuMs: 0,
     generatorLoopLag: { p99: 0, max: 0 },
     faults: [],
+    floor: [],
     senderLagMs: 0,
     stages: [],
   };
