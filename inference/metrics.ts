@@ -47,7 +47,7 @@ export const jobsByOutcome = once(
   () =>
     new Counter({
       name: 'spillway_worker_jobs_total',
-      help: 'Jobs run by outcome (completed, blocked, failed, aborted, handed_off)',
+      help: 'Jobs run by outcome (completed, blocked, failed, aborted, handed_off, abandoned by a crashed worker)',
       labelNames: ['lane', 'tier', 'outcome'],
       registers: [registry],
     }),
