@@ -38,6 +38,21 @@ describe('GPU use from cumulative busy slot-seconds', () => {
   });
 });
 
+/** The parts of a run the refusal figures read, from a real Recorder. */
+function recordedRun(rec: Recorder, floor: FloorSample[]): RunResult {
+  const partial: Partial<RunResult> = {
+    buckets: rec.buckets,
+    refusalOverall: rec.refusalOverall(),
+    endings: {},
+    metrics: [],
+    status: [],
+    floor,
+    generatorCpuMs: 0,
+    durationMs: rec.buckets.length * 1000,
+  };
+  return partial as RunResult;
+}
+
 describe('refusal latency against the health-check floor of the same seconds', () => {
   /** Seconds 0–3; refusals (in seconds 1 and 2 only) answered in `refusalMs`. */
   const run = async (refusalMs: number, floor: FloorSample[]) => {
@@ -50,17 +65,7 @@ describe('refusal latency against the health-check floor of the same seconds', (
       }
     }
     const campaign = await loadCampaign('launch-day');
-    const r = {
-      buckets: rec.buckets,
-      refusalOverall: rec.refusalOverall(),
-      endings: {},
-      metrics: [],
-      status: [],
-      floor,
-      generatorCpuMs: 0,
-      durationMs: 4000,
-    } as unknown as RunResult;
-    const figures = runFigures(r, campaign, null);
+    const figures = runFigures(recordedRun(rec, floor), campaign, null);
     return {
       figures,
       check: checkExpectations(figures, campaign).find((c) => c.name.includes('health check')),
@@ -103,18 +108,8 @@ describe('the floor weights each second by its refusals', () => {
       ...Array.from({ length: 20 }, (_, i) => ({ t: 1000 + i * 50, ms: 9 })),
       ...Array.from({ length: 20 }, (_, i) => ({ t: 2000 + i * 50, ms: 3 })),
     ];
-    const r = {
-      buckets: rec.buckets,
-      refusalOverall: rec.refusalOverall(),
-      endings: {},
-      metrics: [],
-      status: [],
-      floor,
-      generatorCpuMs: 0,
-      durationMs: 3000,
-    } as unknown as RunResult;
     // Unweighted, the slow half of the samples would make the p99 9 ms; weighted, 0.5 % of the
     // refusals saw the slow second, so the p99 sits in the fast one.
-    expect(runFigures(r, await loadCampaign('launch-day'), null).floorP99Ms).toBe(3);
+    expect(runFigures(recordedRun(rec, floor), await loadCampaign('launch-day'), null).floorP99Ms).toBe(3);
   });
 });
