@@ -25,19 +25,24 @@ const short = (c: Campaign, giveUpMs: number): Campaign => ({
 });
 
 describe('load tests against the distributed stack', () => {
-  // Asserted: paid first and every request answered. Measured, reported and printed, not asserted:
-  // refusal p99 (absolute, and over a health check's in the same seconds) and GPU use. With Redis,
-  // a Kafka broker and five Spillway processes sharing two cores with the load generator, GPU use
-  // passes in most runs (86.4–98 %) and refusal p99 in fewer (6.6–44 ms over two machines, 4 of
-  // 11 runs ≤ 10); its ratio to the health check was 0.96× and 1.83× in the two runs measured:
-  // figures in README and issue 7's note.
+  // Asserted: paid first, every request answered, and refusal p99 within 3× a health check's in
+  // the same seconds (a ratio measured in one run: 0.96–1.83× in the four runs with it so
+  // far; a cold key's look-up is a Redis round trip the health check does not make). Measured,
+  // reported and printed, not asserted: the absolute refusal p99 and GPU use. With Redis, a Kafka
+  // broker and five Spillway processes sharing two cores with the load generator, GPU use passes
+  // in most runs (86.4–98 %) and the absolute refusal p99 in fewer (6.6–44 ms over two machines,
+  // 4 of 13 runs ≤ 10 ms): figures in README and issue 7's note. A run that misses is run again once.
   const HOLDS = [
     'paid success',
     'no paid refusal while free admitted',
     'requests left unanswered until give-up',
+    'refusal p99 over a health check',
   ];
 
-  it('launch day: paid before free and every request answered, over Kafka and Redis', async () => {
+  it('launch day: paid before free, every request answered, refusals as cheap as a health check, over Kafka and Redis', {
+    retry: 1,
+    timeout: 150_000,
+  }, async () => {
     await mkdir(OUT, { recursive: true });
     const campaign = short(await loadCampaign('launch-day', { durationMs: 20_000 }), 15_000);
     const { report, files } = await runLoadtest({
@@ -57,7 +62,7 @@ describe('load tests against the distributed stack', () => {
     const held = run.checks.filter((c) => HOLDS.includes(c.name));
     expect(held.map((c) => c.name).sort()).toEqual([...HOLDS].sort());
     expect(held.filter((c) => !c.pass).map(line), `report: ${files?.html}`).toEqual([]);
-  }, 150_000);
+  });
 
   it('retry storm with half the inference processes killed (kill -9): recovers within 60 s', async () => {
     const shipped = short(await loadCampaign('retry-storm'), 20_000);
