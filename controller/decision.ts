@@ -68,11 +68,18 @@ export function decide(input: DecisionInput): Decision {
       const wait = view.waitsMs[tier] ?? 0;
       allowance = Math.min(allowance, queueAllowance(policy, tier, view.budget, wait));
       const rate = remaining + allowance;
-      // A tier refused in part leaves nothing below it: the budget is spent first, then the allowance.
+      // The budget is spent first, then the allowance. A tier that takes its whole rate leaves
+      // exactly nothing below it: subtracting would leave float dust (1e-234 units/s) that opened
+      // the next tier where an exact zero sheds it (found by the monotonicity property).
       const served = Math.min(demand, rate);
-      const fromBudget = Math.min(served, remaining);
-      remaining -= fromBudget;
-      allowance -= served - fromBudget;
+      if (served >= rate) {
+        remaining = 0;
+        allowance = 0;
+      } else {
+        const fromBudget = Math.min(served, remaining);
+        remaining -= fromBudget;
+        allowance = Math.max(0, allowance - (served - fromBudget));
+      }
       let mode: AdmissionMode = floor;
       if (rate <= 0 || wait > t.maxWait) mode = 'shed';
       else if (wait > t.syncWait && mode === 'open') mode = 'async-only';

@@ -194,7 +194,27 @@ describe('admission decisions (property-based)', () => {
           }
         }
       }),
-      { numRuns: 600 },
+      {
+        numRuns: 600,
+        // Found by this property (seed -1079178639): a paid tier taking its whole rate left float
+        // dust for the tier below, which then opened when a longer wait should only restrict.
+        examples: [
+          [
+            {
+              budget: 2.6537733590517384e-218,
+              demand: [5.307546718103477e-218, 0, 0],
+              wait: [0, null, null],
+              prevLevel: [0, 0, 0],
+            },
+            {
+              budget: null,
+              demand: [0, 0, 0],
+              wait: [8.333333333333333e-7, null, null],
+              prevLevel: [0, 0, 0],
+            },
+          ],
+        ],
+      },
     );
   });
 
