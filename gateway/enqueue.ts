@@ -9,6 +9,7 @@ import {
   type TraceContext,
 } from '../common/contracts/index.ts';
 import type { Infra } from '../common/infra.ts';
+import { finishAndAnnounce } from '../common/store/finish-and-announce.ts';
 import { admitJob } from '../common/store/job-admission.ts';
 import type { Policy } from '../common/policy/schema.ts';
 import { ApiError } from './api-error.ts';
@@ -93,10 +94,9 @@ export async function enqueueJob(
     });
   } catch {
     const error = { code: 'queue_unavailable', message: 'The job could not be queued.' };
-    await infra.jobs.finish(id, null, 'failed', { error }, Date.now()).catch(() => {});
-    await infra.events
-      .append(id, { type: 'state', state: 'failed', pass: 0, passes, at: Date.now() })
-      .catch(() => {});
+    await finishAndAnnounce(infra, id, null, 'failed', { error }, Date.now(), { pass: 0, passes }).catch(
+      () => {},
+    );
     throw new ApiError(
       503,
       'queue_unavailable',

@@ -1,6 +1,7 @@
 import type { BlobStore } from '../common/blob/blob-store.ts';
 import type { JobRecord, ProgressEvent, ResultImage } from '../common/contracts/index.ts';
 import type { EventLog } from '../common/store/event-log.ts';
+import { finishAndAnnounce } from '../common/store/finish-and-announce.ts';
 import type { JobStore, UpdateResult } from '../common/store/job-store.ts';
 import { type Checkpoint, decodeCheckpoint, encodeCheckpoint } from './checkpoint.ts';
 import { CONTENT_TYPES, type EncodeOptions } from './encode.ts';
@@ -340,17 +341,9 @@ class PipelineRun {
       record.message.operation === 'edit' ? 1 : 0,
       this.passesRun,
     );
-    await this.write(() =>
-      this.deps.jobs.finish(
-        this.id,
-        fence,
-        'completed',
-        { result: { created: Math.floor(now / 1000), images: this.images, usage } },
-        now,
-      ),
-    );
+    const result = { created: Math.floor(now / 1000), images: this.images, usage };
     const at = this.overallPass(plan.images - 1, plan.passes);
-    await this.append({ type: 'state', state: 'completed', ...at, at: now });
+    await this.write(() => finishAndAnnounce(this.deps, this.id, fence, 'completed', { result }, now, at));
     return { kind: 'completed', passesRun: this.passesRun };
   }
 
@@ -362,9 +355,10 @@ class PipelineRun {
       code: 'moderation_blocked',
       message: `Your request was rejected by the safety system (${stage}: ${verdict.categories.join(', ')}).`,
     };
-    await this.write(() => this.deps.jobs.finish(this.id, this.run.fence, 'blocked', { error }, now));
     const { passes } = this.overallPass(0, 0);
-    await this.append({ type: 'state', state: 'blocked', pass, passes, at: now });
+    await this.write(() =>
+      finishAndAnnounce(this.deps, this.id, this.run.fence, 'blocked', { error }, now, { pass, passes }),
+    );
     return { kind: 'blocked', stage, pass, categories: verdict.categories };
   }
 }

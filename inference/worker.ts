@@ -6,7 +6,6 @@ import {
   type JobRecord,
   jobTopic,
   parseJobTopic,
-  type TerminalState,
 } from '../common/contracts/index.ts';
 import { SpillwayError } from '../common/errors.ts';
 import type { Infra } from '../common/infra.ts';
@@ -31,7 +30,7 @@ import { type Outcome, runPipeline } from './pipeline.ts';
 import { planRender } from './render-plan.ts';
 import { chooseTier, initialSchedulerState, type SchedulerState, type TierWeight } from './scheduler.ts';
 import { WorkerStats } from './signals.ts';
-import { announceTerminal } from '../common/store/finish-and-announce.ts';
+import { announceTerminal, finishAndAnnounce } from '../common/store/finish-and-announce.ts';
 
 export interface WorkerOptions {
   infra: Infra;
@@ -373,14 +372,8 @@ export class InferenceWorker {
     }
     const now = this.now();
     if (record.state === 'queued' && now > record.deadline) {
-      const r = await jobs.finish(
-        message.id,
-        null,
-        'expired',
-        { error: { code: 'expired', message: 'the job waited past its deadline' } },
-        now,
-      );
-      if (r.ok) await this.appendTerminal(r.record, 'expired');
+      const error = { code: 'expired', message: 'the job waited past its deadline' };
+      await finishAndAnnounce(this.o.infra, message.id, null, 'expired', { error }, now);
       log.info({ state: 'expired' }, 'job expired before it started');
       return this.skip(delivery, 'expired');
     }
@@ -544,22 +537,18 @@ export class InferenceWorker {
     if (outcome.kind !== 'aborted') return outcome.kind;
     // Crashed (see crash()): the lease stays as it was and lapses, as a dead process leaves it.
     if (abort.signal.reason === 'crash') return 'abandoned';
-    if (abort.signal.reason !== 'shutdown') return 'aborted';
+    if (abort.signal.reason !== 'shutdown') {
+      // Aborted because the job ended (a finish whose reply or announcement was lost, a cancel):
+      // its end must be in the event log, or its followers wait for it until they give up.
+      const latest = await this.o.infra.jobs.get(record.id);
+      if (latest) await announceTerminal(this.o.infra.events, latest);
+      return 'aborted';
+    }
     // Shutting down: the last checkpoint stands; give the lease up so another worker claims now.
     const latest = await this.o.infra.jobs.get(record.id);
     const now = this.now();
     if (latest) await this.o.infra.jobs.progress(record.id, fence, latest.pass, latest.passes, now - 1, now);
     return 'handed_off';
-  }
-
-  private async appendTerminal(record: JobRecord, state: TerminalState): Promise<void> {
-    await this.o.infra.events.append(record.id, {
-      type: 'state',
-      state,
-      pass: record.pass,
-      passes: record.passes,
-      at: this.now(),
-    });
   }
 
   /** Parks a poisoned job on the dead-letter topic with its error and ends it `failed`. */
@@ -586,8 +575,7 @@ export class InferenceWorker {
     deadLettered.inc();
     if (!record) return;
     const error = { code: 'job_failed', message: 'The image could not be generated. Please retry.' };
-    const r = await this.o.infra.jobs.finish(record.id, fence, 'failed', { error }, this.now());
-    if (r.ok) await this.appendTerminal(r.record, 'failed');
+    await finishAndAnnounce(this.o.infra, record.id, fence, 'failed', { error }, this.now());
   }
 
   /**

@@ -1,8 +1,7 @@
 import type { JobRecord, ProgressEvent } from '../contracts/index.ts';
 import type { EventLog } from './event-log.ts';
 import type { IdempotencyScope, JobStore } from './job-store.ts';
-import { RedisEventLog } from './redis-event-log.ts';
-import { RedisJobStore } from './redis-job-store.ts';
+import { oneRedis } from './one-redis.ts';
 
 /**
  * Stores an admitted job: issues its queue ticket for its lane × tier, creates the record with it
@@ -18,8 +17,8 @@ export async function admitJob(
   idempotency: IdempotencyScope | undefined,
   event: ProgressEvent,
 ): Promise<{ created: boolean; record: JobRecord }> {
-  if (jobs instanceof RedisJobStore && events instanceof RedisEventLog && jobs.redis === events.redis)
-    return jobs.admit(record, idempotency, events.appendSpec(record.id, event));
+  const redis = oneRedis(jobs, events);
+  if (redis) return redis.jobs.admit(record, idempotency, redis.events.appendSpec(record.id, event));
   const ticket = await jobs.nextTicket(record.lane, record.tier);
   const out = await jobs.create({ ...record, ticket }, idempotency);
   if (out.created) await events.append(record.id, event);

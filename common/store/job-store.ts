@@ -21,6 +21,12 @@ export interface FinishPatch {
   error?: JobError;
 }
 
+/** Where a job stood when it ended, as its terminal state event reports it. */
+export interface TerminalPass {
+  pass: number;
+  passes: number;
+}
+
 /**
  * Job records: the durable truth of every accepted job. Every transition is atomic and checked
  * against TRANSITIONS; worker-side writes carry the fence from `claim` and fail once another

@@ -4,13 +4,17 @@ import type { EventLog } from './event-log.ts';
 import { APPEND_EVENT } from './redis-scripts.ts';
 import { DEFAULT_TERMINAL_RETENTION_MS } from './retention.ts';
 
-/** One append's key and arguments (APPEND_EVENT's layout). */
-export interface EventAppend {
+/** Where a job's events go: its stream, the stream's bounds and its wake-up channel. */
+export interface EventStream {
   stream: string;
   maxLength: string;
-  json: string;
   retentionMs: string;
   channel: string;
+}
+
+/** One append's key and arguments (APPEND_EVENT's layout). */
+export interface EventAppend extends EventStream {
+  json: string;
 }
 
 export interface RedisEventLogOptions {
@@ -70,10 +74,14 @@ export class RedisEventLog implements EventLog {
 
   /** Where and how an append writes, for a script that appends as one step of a larger write. */
   appendSpec(jobId: string, event: ProgressEvent): EventAppend {
+    return { ...this.streamSpec(jobId), json: JSON.stringify(event) };
+  }
+
+  /** Where a job's events go, for a script that builds its event itself. */
+  streamSpec(jobId: string): EventStream {
     return {
       stream: this.streamKey(jobId),
       maxLength: String(this.maxLength),
-      json: JSON.stringify(event),
       retentionMs: String(this.retentionMs),
       channel: this.channelPrefix + jobId,
     };

@@ -6,11 +6,12 @@ import type {
   FinishPatch,
   IdempotencyScope,
   JobStore,
+  TerminalPass,
   UpdateFailure,
   UpdateResult,
 } from './job-store.ts';
 import { isOverdue } from './job-transitions.ts';
-import type { EventAppend } from './redis-event-log.ts';
+import type { EventAppend, EventStream } from './redis-event-log.ts';
 import { DEFAULT_TERMINAL_RETENTION_MS } from './retention.ts';
 import {
   ADD_PARTIAL,
@@ -163,24 +164,54 @@ export class RedisJobStore implements JobStore {
   }
 
   async finish(id: string, fence: number | null, to: TerminalState, patch: FinishPatch, now: number) {
+    return this.runFinish(id, fence, to, patch, now, null);
+  }
+
+  /**
+   * finish, and for a finish that wins the event log's append of its terminal state event, as one
+   * atomic script. `at` gives the event's pass and passes; without it, the record's. The event goes
+   * to the stream `announce` names, so the event log must live on this store's Redis.
+   */
+  async finishAnnounced(
+    id: string,
+    fence: number | null,
+    to: TerminalState,
+    patch: FinishPatch,
+    now: number,
+    announce: EventStream,
+    at?: TerminalPass,
+  ) {
+    return this.runFinish(id, fence, to, patch, now, { announce, at });
+  }
+
+  private async runFinish(
+    id: string,
+    fence: number | null,
+    to: TerminalState,
+    patch: FinishPatch,
+    now: number,
+    event: { announce: EventStream; at?: TerminalPass } | null,
+  ) {
     // The legal sources come from the contract's TRANSITIONS, so the script holds no second copy.
     const from = (Object.keys(TRANSITIONS) as JobState[]).filter((s) => canTransition(s, to));
-    return updateResult(
-      await FINISH_JOB.run(
-        this.redis,
-        [this.jobKey(id), this.attentionKey, this.queuedKey, this.checkpointKey(id)],
-        [
-          fence === null ? '' : String(fence),
-          to,
-          `,${from.join(',')},`,
-          patch.result ? JSON.stringify(patch.result) : '',
-          patch.error ? JSON.stringify(patch.error) : '',
-          String(now),
-          id,
-          String(this.retentionMs),
-        ],
-      ),
-    );
+    const keys = [this.jobKey(id), this.attentionKey, this.queuedKey, this.checkpointKey(id)];
+    const args = [
+      fence === null ? '' : String(fence),
+      to,
+      `,${from.join(',')},`,
+      patch.result ? JSON.stringify(patch.result) : '',
+      patch.error ? JSON.stringify(patch.error) : '',
+      String(now),
+      id,
+      String(this.retentionMs),
+    ];
+    if (event) {
+      const { announce, at } = event;
+      keys.push(announce.stream);
+      args.push(announce.maxLength, announce.retentionMs, announce.channel);
+      args.push(at ? String(at.pass) : '', at ? String(at.passes) : '');
+    }
+    return updateResult(await FINISH_JOB.run(this.redis, keys, args));
   }
 
   async saveCheckpoint(id: string, fence: number, data: Uint8Array) {

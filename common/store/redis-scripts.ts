@@ -144,9 +144,12 @@ return {'ok', all(job)}
 );
 
 /**
- * KEYS: job, attention, queued, checkpoint. ARGV: fence ('' = client or reaper), target state,
- * states it may be reached from (',a,b,'), result JSON or '', error JSON or '', now, id,
- * retention ms of the finished record.
+ * KEYS: job, attention, queued, checkpoint, and optionally the job's event stream. ARGV: fence
+ * ('' = client or reaper), target state, states it may be reached from (',a,b,'), result JSON or
+ * '', error JSON or '', now, id, retention ms of the finished record; with the stream also event
+ * max length, event retention ms, wake-up channel, pass and passes ('' = the record's). With the
+ * stream, a finish that wins appends its terminal state event (as APPEND_EVENT) in the same step:
+ * as two writes, a failure between them left a finished job that followers never saw end.
  */
 export const FINISH_JOB = new LuaScript(
   'finish-job',
@@ -166,6 +169,16 @@ redis.call('ZREM', attention, ARGV[7])
 redis.call('ZREM', queued, ARGV[7])
 redis.call('DEL', checkpoint)
 redis.call('PEXPIRE', job, ARGV[8])
+if KEYS[5] then
+  local at = redis.call('HMGET', job, 'pass', 'passes')
+  local pass = ARGV[12] ~= '' and ARGV[12] or at[1]
+  local passes = ARGV[13] ~= '' and ARGV[13] or at[2]
+  local event = '{"type":"state","state":"' .. ARGV[2] .. '","pass":' .. pass .. ',"passes":' .. passes ..
+    ',"at":' .. ARGV[6] .. '}'
+  redis.call('XADD', KEYS[5], 'MAXLEN', '~', ARGV[9], '0-*', 'e', event)
+  redis.call('PEXPIRE', KEYS[5], ARGV[10])
+  redis.call('PUBLISH', ARGV[11], '1')
+end
 return {'ok', all(job)}
 `,
 );

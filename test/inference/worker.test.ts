@@ -263,6 +263,52 @@ describe('worker', () => {
     await w.close();
   });
 
+  it("announces a completed job's end when its announcement failed after the lease guard let go", async () => {
+    const infra = createMemoryInfra();
+    const realAppend = infra.events.append.bind(infra.events);
+    let appends = 0;
+    infra.events.append = async (...args: Parameters<typeof realAppend>) => {
+      const [, event] = args;
+      if (event.type === 'state' && event.state === 'completed' && appends++ === 0) {
+        // Long enough for a renewal to find the job finished and abort the run.
+        await new Promise((r) => setTimeout(r, 300));
+        throw new Error('Connection is closed');
+      }
+      return realAppend(...args);
+    };
+    const w = worker(infra, models, { heartbeatMs: 20 });
+    await w.start();
+    const m = jobMessage({ params: { size: '256x256' } });
+    await enqueue(infra, m);
+    await publish(infra, m);
+    const terminal = await until(async () => {
+      const events = await infra.events.read(m.id, 0);
+      return events.filter((e) => e.event.type === 'state' && e.event.state === 'completed').length || null;
+    });
+    // The failed append, then the one that announced it.
+    expect(appends).toBe(2);
+    expect(terminal).toBe(1);
+    await w.close();
+  });
+
+  it('announces the end of a running job finished elsewhere without its event (a lost cancel announcement)', async () => {
+    const infra = createMemoryInfra();
+    const runner = counting(models, 40);
+    const w = worker(infra, runner, { heartbeatMs: 20 });
+    await w.start();
+    const m = jobMessage({ params: { size: '512x512' } });
+    await enqueue(infra, m);
+    await publish(infra, m);
+    await until(async () => runner.decodes >= 1);
+    await infra.jobs.finish(m.id, null, 'cancelled', {}, Date.now());
+    const ends = await until(async () => {
+      const events = await infra.events.read(m.id, 0);
+      return events.filter((e) => e.event.type === 'state' && e.event.state === 'cancelled').length || null;
+    });
+    expect(ends).toBe(1);
+    await w.close();
+  });
+
   it('renews the lease with the current progress: the recorded pass never goes back', async () => {
     const infra = createMemoryInfra();
     const runner = counting(models, 40);

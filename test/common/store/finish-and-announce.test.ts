@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { newJobRecord } from '../../../common/contracts/index.ts';
 import { createMemoryInfra } from '../../../common/memory-infra.ts';
-import { announceTerminal, finishAndAnnounce } from '../../../common/store/finish-and-announce.ts';
+import { finishAndAnnounce } from '../../../common/store/finish-and-announce.ts';
+import { MemoryEventLog } from '../../../common/store/memory-event-log.ts';
+import { MemoryJobStore } from '../../../common/store/memory-job-store.ts';
 import { jobMessage } from '../../inference/fixtures.ts';
+import { finishAndAnnounceConformance } from './finish-and-announce-conformance.ts';
 
 async function queuedJob() {
   const infra = createMemoryInfra();
@@ -15,14 +18,8 @@ async function queuedJob() {
   return { infra, id: m.id, terminalEvents };
 }
 
-describe('finishAndAnnounce', () => {
-  it('finishes and logs exactly one terminal event, however often it is announced', async () => {
-    const { infra, id, terminalEvents } = await queuedJob();
-    const r = await finishAndAnnounce(infra, id, null, 'cancelled', {}, Date.now());
-    expect(r.ok).toBe(true);
-    if (r.ok) expect(await announceTerminal(infra.events, r.record)).toBe(false);
-    expect(await terminalEvents()).toHaveLength(1);
-  });
+describe('finishAndAnnounce in memory: two calls', () => {
+  finishAndAnnounceConformance(async () => ({ jobs: new MemoryJobStore(), events: new MemoryEventLog() }));
 
   it('a finish applied by the store whose reply was lost still counts and is announced', async () => {
     const { infra, id, terminalEvents } = await queuedJob();
