@@ -1,5 +1,6 @@
 import type { HookFault } from '../common/contracts/fault-hooks.ts';
 import { SpillwayError } from '../common/errors.ts';
+import { noteSeconds, workersFor } from '../common/fault-size.ts';
 import type { FaultSwitches } from '../common/fault-switches.ts';
 import type { WorkerFleet } from '../inference/worker-fleet.ts';
 
@@ -7,8 +8,6 @@ interface Applied {
   note: string;
   undo(): Promise<string>;
 }
-
-const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 /**
  * Campaign faults applied inside the embedded stack, with the meaning the distributed stack gives
@@ -87,11 +86,11 @@ export class EmbeddedFaultHooks {
   }
 
   private async addWorkers(fraction: number): Promise<Applied> {
-    const n = Math.max(1, Math.round(fraction * this.fleet.ids().length));
+    const n = workersFor(fraction, this.fleet.ids().length);
     const started = performance.now();
     const added = await this.fleet.add(n);
     return {
-      note: `started ${n} more inference workers, one slot and one model thread each (ready after ${seconds(performance.now() - started)}); undo stops them`,
+      note: `started ${n} more inference workers, one slot and one model thread each (ready after ${noteSeconds(performance.now() - started)}); undo stops them`,
       undo: async () => {
         await this.fleet.remove(added);
         return `stopped ${added.length} added inference workers`;

@@ -1,4 +1,5 @@
 import { SpillwayError } from '../common/errors.ts';
+import { workersFor } from '../common/fault-size.ts';
 import { type GatedAdapter, gatedInfra } from '../common/gated-infra.ts';
 import type { Infra } from '../common/infra.ts';
 import type { ModelRunner } from './model-runner.ts';
@@ -69,7 +70,7 @@ export class WorkerFleet {
   async kill(fraction: number): Promise<Killed> {
     const of = this.members.length;
     if (of === 0) throw new SpillwayError('fault_failed', 'no live inference worker to kill');
-    const n = Math.min(of, Math.max(1, Math.round(fraction * of)));
+    const n = workersFor(fraction, of);
     const victims = this.members.slice(-n);
     this.members = this.members.slice(0, of - n);
     for (const v of victims) v.sever();

@@ -1,6 +1,7 @@
 import type { KafkaBroker } from '../../common/dev-services/kafka-broker.ts';
 import type { RedisServer } from '../../common/dev-services/redis-server.ts';
 import { SpillwayError } from '../../common/errors.ts';
+import { noteSeconds, workersFor } from '../../common/fault-size.ts';
 import type { Fault, FaultKind } from '../campaign-schema.ts';
 import type { InferenceFleet } from './inference-fleet.ts';
 import type { LatencyProxy } from './latency-proxy.ts';
@@ -19,8 +20,6 @@ export interface StackParts {
 // The simulator's defaults for a fault that does not say (loadtests/simulator/simulate.ts).
 export const DEFAULT_FRACTION = 0.5;
 export const DEFAULT_LATENCY_MS = 200;
-
-const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 /**
  * Real faults on a distributed stack of child processes: inference processes killed (kill -9) and
@@ -64,7 +63,7 @@ export class StackFaults implements FaultInjector {
     const live = this.s.fleet.live();
     if (live.length === 0) throw new SpillwayError('fault_failed', 'no live inference process to kill');
     // Whole processes: a fraction that rounds to none still kills one (it is the fault asked for).
-    const n = Math.min(live.length, Math.max(1, Math.round(fraction * live.length)));
+    const n = workersFor(fraction, live.length);
     const victims = live.slice(-n);
     await this.s.fleet.kill(victims);
     return {
@@ -75,11 +74,11 @@ export class StackFaults implements FaultInjector {
 
   private async addWorkers(fraction: number): Promise<AppliedFault> {
     const live = this.s.fleet.live().length;
-    const n = Math.max(1, Math.round(fraction * live));
+    const n = workersFor(fraction, live);
     const started = performance.now();
     const added = await this.s.fleet.add(n);
     return {
-      note: `started ${n} more inference processes (ready after ${seconds(performance.now() - started)}); undo stops them`,
+      note: `started ${n} more inference processes (ready after ${noteSeconds(performance.now() - started)}); undo stops them`,
       undo: () => this.s.fleet.remove(added),
     };
   }
@@ -97,13 +96,13 @@ export class StackFaults implements FaultInjector {
     if (downFor === undefined) {
       await server.restart();
       return {
-        note: `${name} stopped and started again (${seconds(performance.now() - started)})`,
+        note: `${name} stopped and started again (${noteSeconds(performance.now() - started)})`,
         undo: async () => {},
       };
     }
     await server.stop();
     return {
-      note: `${name} stopped (SIGTERM, ${seconds(performance.now() - started)}); undo starts it again`,
+      note: `${name} stopped (SIGTERM, ${noteSeconds(performance.now() - started)}); undo starts it again`,
       undo: () => server.start(),
     };
   }
