@@ -22,6 +22,12 @@ const Settings = {
   SPILLWAY_KAFKA_PARTITIONS: z.coerce.number().int().min(1).default(4),
   SPILLWAY_ADMIN_TOKEN: z.string().min(16).optional(),
   SPILLWAY_URL_SIGNING_KEY: z.string().min(16).optional(),
+  SPILLWAY_AUTH_INTROSPECTION_URL: z.string().url().optional(),
+  SPILLWAY_AUTH_INTROSPECTION_CLIENT: z
+    .string()
+    .regex(/^[^:]+:.+$/, 'expected client_id:client_secret')
+    .optional(),
+  SPILLWAY_AUTH_INTROSPECTION_TIMEOUT_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
   SPILLWAY_TRUSTED_PROXIES: z.string().default(''),
   SPILLWAY_WORKER_SLOTS: z.coerce.number().int().min(1).max(64).default(2),
   SPILLWAY_MODEL_NICE: z.coerce.number().int().min(0).max(19).default(19),

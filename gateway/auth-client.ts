@@ -1,5 +1,5 @@
 import type { Account } from '../common/contracts/index.ts';
-import type { AuthSource } from './auth-source.ts';
+import type { AuthSource, Credential } from './auth-source.ts';
 
 export interface AuthCacheOptions {
   ttlMs: number;
@@ -43,8 +43,12 @@ export class AuthClient {
     private readonly options: AuthCacheOptions = DEFAULT_AUTH_CACHE,
   ) {}
 
-  /** Resolves the account or null; rejects only when the source fails and nothing is cached. */
-  async resolve(keyHash: string, now: number): Promise<Account | null> {
+  /**
+   * Resolves the account or null; rejects only when the source fails and nothing is cached. The
+   * cache is keyed by the credential's hash, never by the token.
+   */
+  async resolve(credential: Credential, now: number): Promise<Account | null> {
+    const keyHash = credential.hash;
     this.stats.lookups++;
     const hit = this.cache.get(keyHash);
     if (hit && hit.expiresAt > now) {
@@ -55,7 +59,7 @@ export class AuthClient {
     this.observe('miss');
     let pending = this.inflight.get(keyHash);
     if (!pending) {
-      pending = this.fetch(keyHash, hit ?? null);
+      pending = this.fetch(credential, hit ?? null);
       this.inflight.set(keyHash, pending);
     }
     return pending;
@@ -77,10 +81,11 @@ export class AuthClient {
     };
   }
 
-  private async fetch(keyHash: string, stale: Entry | null): Promise<Account | null> {
+  private async fetch(credential: Credential, stale: Entry | null): Promise<Account | null> {
+    const keyHash = credential.hash;
     const started = performance.now();
     try {
-      const account = await this.source.lookup(keyHash);
+      const account = await this.source.lookup(credential);
       const ttl = account && !account.disabled ? this.options.ttlMs : this.options.negativeTtlMs;
       this.store(keyHash, {
         account: account && !account.disabled ? account : null,

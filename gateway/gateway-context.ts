@@ -103,7 +103,7 @@ export async function authenticate(g: GatewayContext, c: Context): Promise<Accou
   let account: Account | null;
   const cached = g.auth;
   try {
-    account = await cached.resolve(hashKey(m[1]), Date.now());
+    account = await cached.resolve({ token: m[1], hash: hashKey(m[1]) }, Date.now());
   } catch {
     authCacheTotal.inc({ result: 'error' });
     throw new ApiError(

@@ -14,7 +14,7 @@ import { loadAccountsFile } from './accounts-file.ts';
 import { ADMISSION_REFRESH_MS, AdmissionCache } from './admission-cache.ts';
 import { ApiError, INTERNAL_ERROR, errorResponse } from './api-error.ts';
 import { AuthClient, type AuthCacheOptions, DEFAULT_AUTH_CACHE } from './auth-client.ts';
-import { type AuthSource, StoreAuthSource } from './auth-source.ts';
+import { type AuthSource, AuthSourceChain, StoreAuthSource } from './auth-source.ts';
 import { ClientAddress } from './client-address.ts';
 import { HeldConnections } from './connection-limits.ts';
 import { type GatewayContext, TrafficCounters } from './gateway-context.ts';
@@ -22,6 +22,7 @@ import { authCacheTotal, requestSeconds, requestsTotal } from './gateway-metrics
 import { BucketShadow } from './bucket-shadow.ts';
 import { IdempotencyMemo } from './idempotency-memo.ts';
 import { imageRoutes } from './image-routes.ts';
+import { IntrospectionAuthSource } from './introspection-auth-source.ts';
 import { ImageUrlSigner } from './image-urls.ts';
 import { jobRoutes } from './job-routes.ts';
 import { buildOpenApi } from './openapi.ts';
@@ -131,8 +132,16 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     deps.tuning?.admissionRefreshMs ?? ADMISSION_REFRESH_MS,
   );
   await admission.start();
+  const introspection = config.SPILLWAY_AUTH_INTROSPECTION_URL
+    ? new IntrospectionAuthSource({
+        url: config.SPILLWAY_AUTH_INTROSPECTION_URL,
+        clientCredentials: config.SPILLWAY_AUTH_INTROSPECTION_CLIENT,
+        timeoutMs: config.SPILLWAY_AUTH_INTROSPECTION_TIMEOUT_MS,
+      })
+    : null;
+  const store = new StoreAuthSource(infra.accounts);
   const auth = new AuthClient(
-    deps.tuning?.authSource ?? new StoreAuthSource(infra.accounts),
+    deps.tuning?.authSource ?? (introspection ? new AuthSourceChain([store, introspection]) : store),
     deps.tuning?.authCache ?? DEFAULT_AUTH_CACHE,
   );
   auth.observe = (result) => authCacheTotal.inc({ result });
@@ -242,6 +251,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
       signals.stop();
       admission.close();
       unsubscribe();
+      await introspection?.close();
     },
   };
 }

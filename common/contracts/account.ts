@@ -6,7 +6,7 @@ export const Account = z.object({
   tier: z.string().min(1),
   lane: z.string().min(1),
   createdAt: z.number().int(),
-  source: z.enum(['file', 'admin', 'signup']),
+  source: z.enum(['file', 'admin', 'signup', 'introspection']),
   disabled: z.boolean().default(false),
 });
 export type Account = z.infer<typeof Account>;

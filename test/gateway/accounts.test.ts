@@ -11,13 +11,15 @@ import { jsonInit, KEYS, startHarness, testPolicy } from './support/harness.ts';
 
 const ADMIN = 'admin-token-0123456789abcdef';
 const acct: Account = { id: 'a1', tier: 'pro', lane: 'chat', createdAt: 0, source: 'admin', disabled: false };
+/** A credential whose hash is `hash` (the client caches by hash only). */
+const key = (hash: string) => ({ token: `token-of-${hash}`, hash });
 
 describe('auth client', () => {
   it('caches hits and misses, shares concurrent look-ups, and serves stale entries while the source fails', async () => {
     let calls = 0;
     let failing = false;
     const source = {
-      lookup: async (h: string) => {
+      lookup: async ({ hash: h }: { hash: string }) => {
         calls++;
         await new Promise((r) => setTimeout(r, 5));
         if (failing) throw new Error('store down');
@@ -27,18 +29,18 @@ describe('auth client', () => {
     const auth = new AuthClient(source, { ttlMs: 1000, negativeTtlMs: 1000, maxEntries: 10 });
     const now = Date.now();
     const all = await Promise.all([
-      auth.resolve('good', now),
-      auth.resolve('good', now),
-      auth.resolve('good', now),
+      auth.resolve(key('good'), now),
+      auth.resolve(key('good'), now),
+      auth.resolve(key('good'), now),
     ]);
     expect(all.every((a) => a?.id === 'a1')).toBe(true);
     expect(calls).toBe(1);
-    expect(await auth.resolve('bad', now)).toBeNull();
-    expect(await auth.resolve('bad', now)).toBeNull();
+    expect(await auth.resolve(key('bad'), now)).toBeNull();
+    expect(await auth.resolve(key('bad'), now)).toBeNull();
     expect(calls).toBe(2);
     failing = true;
-    expect((await auth.resolve('good', now + 5000))?.id).toBe('a1');
-    await expect(auth.resolve('never-seen', now)).rejects.toThrow('store down');
+    expect((await auth.resolve(key('good'), now + 5000))?.id).toBe('a1');
+    await expect(auth.resolve(key('never-seen'), now)).rejects.toThrow('store down');
     const stats = auth.drainStats();
     expect(stats.errors).toBe(2);
     expect(stats.hits).toBe(1);
