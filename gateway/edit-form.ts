@@ -30,6 +30,10 @@ export async function readEditForm(req: Request, policy: Policy): Promise<EditFo
     });
   }
   const bytes = await readLimitedBody(req, editBodyLimit(policy));
+  const counted = countParts(bytes, type);
+  if (counted > policy.limits.maxParts) {
+    throw invalidParam('body', `Too many parts: at most ${policy.limits.maxParts}.`, 'too_many_parts');
+  }
   let form: FormData;
   try {
     form = await new Response(bytes as Uint8Array<ArrayBuffer>, {
@@ -59,6 +63,25 @@ export async function readEditForm(req: Request, policy: Policy): Promise<EditFo
   const maskFile = fields.mask;
   const mask = maskFile instanceof File ? await checkImage(maskFile, 'mask', policy) : null;
   return { fields, images, mask };
+}
+
+/**
+ * Parts in a multipart body, counted from its boundary delimiters before anything is parsed, so a
+ * body of thousands of tiny parts is refused for the price of a byte scan, not a parse into
+ * thousands of objects. A part's content may not contain the delimiter (RFC 2046 §5.1.1), so
+ * counting `--boundary` after a line break (or at the very start) counts parts, plus the closing
+ * one. No boundary parameter: 0, and the parser reports the body as malformed.
+ */
+export function countParts(bytes: Uint8Array, contentType: string): number {
+  const m = /;\s*boundary=(?:"([^"]+)"|([^;\s]+))/i.exec(contentType);
+  const boundary = m?.[1] ?? m?.[2];
+  if (!boundary) return 0;
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const delimiter = Buffer.from(`\r\n--${boundary}`);
+  let delimiters = buf.subarray(0, delimiter.length - 2).equals(delimiter.subarray(2)) ? 1 : 0;
+  for (let at = buf.indexOf(delimiter); at !== -1; at = buf.indexOf(delimiter, at + delimiter.length))
+    delimiters++;
+  return Math.max(0, delimiters - 1);
 }
 
 async function checkImage(file: File, param: string, policy: Policy): Promise<UploadedImage> {
