@@ -87,15 +87,19 @@ export class AuthClient {
     try {
       const account = await this.source.lookup(credential);
       const ttl = account && !account.disabled ? this.options.ttlMs : this.options.negativeTtlMs;
+      // A credential with an end (an introspected token's exp) is not served from cache past it.
+      const end = account?.credentialExpiresAt ?? Number.POSITIVE_INFINITY;
       this.store(keyHash, {
         account: account && !account.disabled ? account : null,
-        expiresAt: Date.now() + ttl,
+        expiresAt: Math.min(Date.now() + ttl, end),
       });
       return account && !account.disabled ? account : null;
     } catch (err) {
       this.stats.errors++;
       this.observe('error');
-      if (stale) return stale.account;
+      // Stale beats a 503, but never past the credential's own end.
+      if (stale && (stale.account?.credentialExpiresAt ?? Number.POSITIVE_INFINITY) > Date.now())
+        return stale.account;
       throw err;
     } finally {
       this.stats.sourceCalls++;

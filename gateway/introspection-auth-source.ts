@@ -54,6 +54,7 @@ export function introspectedAccount(
     createdAt: now,
     source: 'introspection',
     disabled: false,
+    ...(r.exp !== undefined ? { credentialExpiresAt: r.exp * 1000 } : {}),
   };
 }
 

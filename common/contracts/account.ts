@@ -8,6 +8,8 @@ export const Account = z.object({
   createdAt: z.number().int(),
   source: z.enum(['file', 'admin', 'signup', 'introspection']),
   disabled: z.boolean().default(false),
+  /** When the credential stops being valid (an introspected token's `exp`, ms); none = no end. */
+  credentialExpiresAt: z.number().optional(),
 });
 export type Account = z.infer<typeof Account>;
 

@@ -47,6 +47,47 @@ describe('auth client', () => {
   });
 });
 
+describe('auth client and credentials with an end', () => {
+  it('serves a credential from cache only until its end, and never as a stale answer after it', async () => {
+    let calls = 0;
+    let failing = false;
+    const ends = Date.now() + 10_000;
+    const source = {
+      lookup: async () => {
+        calls++;
+        if (failing) throw new Error('introspection down');
+        return { ...acct, credentialExpiresAt: ends };
+      },
+    };
+    const auth = new AuthClient(source, { ttlMs: 60_000, negativeTtlMs: 1000, maxEntries: 10 });
+    const now = Date.now();
+    expect((await auth.resolve(key('tok'), now))?.id).toBe('a1');
+    expect((await auth.resolve(key('tok'), ends - 1))?.id).toBe('a1');
+    expect(calls).toBe(1);
+    // Past its end the cache asks again, though its ttl (60 s) has not run out.
+    await auth.resolve(key('tok'), ends + 1);
+    expect(calls).toBe(2);
+
+    // A stale entry stands in for a failing source, but not once its credential has ended.
+    const shortLived = new AuthClient(
+      {
+        lookup: async () => {
+          if (failing) throw new Error('introspection down');
+          return { ...acct, credentialExpiresAt: Date.now() + 1000 };
+        },
+      },
+      { ttlMs: 1, negativeTtlMs: 1000, maxEntries: 10 },
+    );
+    failing = false;
+    await shortLived.resolve(key('tok'), Date.now());
+    failing = true;
+    await new Promise((r) => setTimeout(r, 5));
+    expect((await shortLived.resolve(key('tok'), Date.now()))?.id).toBe('a1');
+    await new Promise((r) => setTimeout(r, 1100));
+    await expect(shortLived.resolve(key('tok'), Date.now())).rejects.toThrow('introspection down');
+  });
+});
+
 describe('client address', () => {
   it('trusts X-Forwarded-For only from configured proxies', () => {
     const c = new ClientAddress('10.0.0.0/8, ::1');
