@@ -111,6 +111,13 @@ export const Expectations = z
   .object({
     paidSuccess: Fraction.optional(),
     refusalP99: Duration.optional(),
+    refusalOverHealthCheck: z
+      .number()
+      .min(1)
+      .optional()
+      .describe(
+        "Largest refusal p99 as a multiple of the health-check p99 in the same seconds: refusalP99's form that holds on any machine (checked when there are refusals and health checks)",
+      ),
     gpuUtilisation: Fraction.optional().describe('While demand exceeds capacity'),
     noPaidRefusalWhileFreeAdmitted: z.boolean().optional(),
     maxAbandoned: Fraction.optional().describe(

@@ -235,19 +235,17 @@ export function runFigures(r: RunResult, c: Campaign, capacity: number | null): 
 
 /**
  * How much slower the refusal tail is than the cheapest answer in the same seconds: the form of
- * the latency target that holds on any machine. Measured on two shared cores: 1.1–1.3× on the
- * embedded stack (health check p99 8–9 ms). A refusal that touched the queue or waited for the
- * store would be several times its floor.
+ * the latency target that holds on any machine (campaign `expect.refusalOverHealthCheck`). The
+ * shipped campaigns ask for 3×: measured 0.94–1.96× over ten launch-day runs on two shared cores,
+ * while a refusal that touched the queue or waited for the store would be several times its floor.
  */
-export const REFUSAL_OVER_FLOOR = 3;
-
-function refusalOverFloor(refusalP99: number, floorP99: number): Check {
+function refusalOverFloor(refusalP99: number, floorP99: number, bound: number): Check {
   const ratio = floorP99 > 0 ? refusalP99 / floorP99 : Number.POSITIVE_INFINITY;
   return {
     name: 'refusal p99 over a health check',
-    expected: `≤ ${REFUSAL_OVER_FLOOR}× the health-check p99 in the same seconds`,
+    expected: `≤ ${bound}× the health-check p99 in the same seconds`,
     actual: `${ratio.toFixed(2)}× (${refusalP99.toFixed(2)} ms vs ${floorP99.toFixed(2)} ms)`,
-    pass: ratio <= REFUSAL_OVER_FLOOR,
+    pass: ratio <= bound,
   };
 }
 
@@ -271,8 +269,9 @@ export function checkExpectations(f: RunFigures, c: Campaign): Check[] {
       actual: f.refusals ? `${f.refusalP99Ms.toFixed(2)} ms (${f.refusals} refusals)` : 'no refusals',
       pass: f.refusalP99Ms <= e.refusalP99,
     });
-    if (f.refusals && f.floorP99Ms !== null) checks.push(refusalOverFloor(f.refusalP99Ms, f.floorP99Ms));
   }
+  if (e.refusalOverHealthCheck !== undefined && f.refusals && f.floorP99Ms !== null)
+    checks.push(refusalOverFloor(f.refusalP99Ms, f.floorP99Ms, e.refusalOverHealthCheck));
   if (e.noPaidRefusalWhileFreeAdmitted) {
     checks.push({
       name: 'no paid refusal while free admitted',

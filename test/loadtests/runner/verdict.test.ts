@@ -4,12 +4,7 @@ import type { RunResult } from '../../../loadtests/runner/campaign-run.ts';
 import type { FloorSample } from '../../../loadtests/runner/floor-probe.ts';
 import type { MetricsSample } from '../../../loadtests/runner/metrics-sampler.ts';
 import { Recorder } from '../../../loadtests/runner/recorder.ts';
-import {
-  busyShare,
-  checkExpectations,
-  REFUSAL_OVER_FLOOR,
-  runFigures,
-} from '../../../loadtests/runner/verdict.ts';
+import { busyShare, checkExpectations, runFigures } from '../../../loadtests/runner/verdict.ts';
 
 const sample = (t: number, slotBusySeconds: number | null): MetricsSample => ({
   t,
@@ -55,7 +50,7 @@ function recordedRun(rec: Recorder, floor: FloorSample[]): RunResult {
 
 describe('refusal latency against the health-check floor of the same seconds', () => {
   /** Seconds 0–3; refusals (in seconds 1 and 2 only) answered in `refusalMs`. */
-  const run = async (refusalMs: number, floor: FloorSample[]) => {
+  const run = async (refusalMs: number, floor: FloorSample[], bound: number | null = 3) => {
     const rec = new Recorder();
     for (let s = 0; s < 4; s++) {
       for (let i = 0; i < 50; i++) {
@@ -64,7 +59,12 @@ describe('refusal latency against the health-check floor of the same seconds', (
         else rec.count(s * 1000 + i, 'chat/free', 'admitted');
       }
     }
-    const campaign = await loadCampaign('launch-day');
+    const shipped = await loadCampaign('launch-day');
+    expect(shipped.expect.refusalOverHealthCheck).toBe(3);
+    const campaign = {
+      ...shipped,
+      expect: { ...shipped.expect, refusalOverHealthCheck: bound ?? undefined },
+    };
     const figures = runFigures(recordedRun(rec, floor), campaign, null);
     return {
       figures,
@@ -83,11 +83,19 @@ describe('refusal latency against the health-check floor of the same seconds', (
     expect(figures.floorP99Ms).toBe(2);
   });
 
-  it(`passes a refusal tail within ${REFUSAL_OVER_FLOOR}× the floor and fails one beyond`, async () => {
+  it("passes a refusal tail within the campaign's bound over the floor (3× in launch-day) and fails one beyond", async () => {
     expect((await run(5, floor)).check?.pass).toBe(true);
     const slow = await run(7, floor);
     expect(slow.check?.pass).toBe(false);
+    expect(slow.check?.expected).toBe('≤ 3× the health-check p99 in the same seconds');
     expect(slow.check?.actual).toMatch(/^3\.5\d× \(7\.\d+ ms vs 2\.00 ms\)$/);
+    // Another bound from the campaign file moves the verdict.
+    expect((await run(7, floor, 4)).check?.pass).toBe(true);
+  });
+
+  it('is not checked when the campaign does not ask for it', async () => {
+    const { check } = await run(7, floor, null);
+    expect(check).toBeUndefined();
   });
 
   it('is not checked without health checks to compare with', async () => {
