@@ -192,8 +192,10 @@ async function submit(g: GatewayContext, c: Context, s: Submission): Promise<Res
       rate === null
         ? []
         : borrowableBuckets(policy, account.lane, account.tier, (l, t) => g.admission.tier(l, t, now));
+    // What the bucket must hold, held to [tokens, burst] as the store holds it (token-bucket.ts).
+    const need = Math.max(first.tokens, Math.min(first.need, burst));
     const sureWait =
-      rate === null || fallbacks.length > 0 ? null : g.buckets.wait(bucket, first.tokens, rate, burst, now);
+      rate === null || fallbacks.length > 0 ? null : g.buckets.wait(bucket, need, rate, burst, now);
     if (sureWait !== null) {
       const global = { ok: false, waitMs: sureWait };
       const decision = decideAdmission({ ...input, limits: { account: UNCHARGED, global } });
@@ -204,10 +206,12 @@ async function submit(g: GatewayContext, c: Context, s: Submission): Promise<Res
     }
     const [accountLimit, global] = await Promise.all([
       g.limits.consume(account.tier, account.id),
-      rate === null ? null : g.infra.coord.takeTokens(bucket, first.tokens, rate, burst, now, fallbacks),
+      rate === null
+        ? null
+        : g.infra.coord.takeTokens(bucket, first.tokens, rate, burst, now, fallbacks, need),
     ]);
     if (rate !== null && global && !global.ok && fallbacks.length === 0)
-      g.buckets.refused(bucket, first.tokens, global.waitMs, rate, burst, now);
+      g.buckets.refused(bucket, need, global.waitMs, rate, burst, now);
     const decision = decideAdmission({ ...input, limits: { account: accountLimit, global } });
     admissionSeconds.observe((performance.now() - started) / 1000);
     if (decision.kind === 'refuse') {

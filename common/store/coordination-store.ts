@@ -24,9 +24,10 @@ export interface CoordinationStore {
   readSignals(): Promise<SignalReport[]>;
   /**
    * Global token bucket: takes `cost` tokens from `bucket` refilled at `ratePerSec` up to
-   * `burst`; when it is short, from the first of `fallbacks` that has them (a paid tier borrows
-   * a lower tier's tokens, so the lower tier is refused instead). Returns whether they were
-   * taken (and from which fallback), and if not, how long until `bucket` would have them.
+   * `burst`, if it holds `need` (default `cost`; held to [cost, burst], as takeFromBucket); when
+   * it is short, from the first of `fallbacks` that has them (a paid tier borrows a lower tier's
+   * tokens, so the lower tier is refused instead). Returns whether they were taken (and from
+   * which fallback), and if not, how long until `bucket` would hold `need`.
    */
   takeTokens(
     bucket: string,
@@ -35,6 +36,7 @@ export interface CoordinationStore {
     burst: number,
     now: number,
     fallbacks?: readonly BucketSpec[],
+    need?: number,
   ): Promise<TokenOutcome>;
 }
 

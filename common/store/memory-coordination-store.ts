@@ -60,12 +60,13 @@ export class MemoryCoordinationStore implements CoordinationStore {
     burst: number,
     now: number,
     fallbacks: readonly BucketSpec[] = [],
+    need = cost,
   ): Promise<TokenOutcome> {
-    const r = takeFromBucket(this.buckets.get(bucket) ?? null, cost, ratePerSec, burst, now);
+    const r = takeFromBucket(this.buckets.get(bucket) ?? null, cost, ratePerSec, burst, now, need);
     this.buckets.set(bucket, r.state);
     if (r.ok) return { ok: true, waitMs: 0 };
     for (const f of fallbacks) {
-      const b = takeFromBucket(this.buckets.get(f.bucket) ?? null, cost, f.ratePerSec, f.burst, now);
+      const b = takeFromBucket(this.buckets.get(f.bucket) ?? null, cost, f.ratePerSec, f.burst, now, need);
       if (!b.ok) continue;
       this.buckets.set(f.bucket, b.state);
       return { ok: true, waitMs: 0, borrowedFrom: f.bucket };

@@ -68,12 +68,18 @@ export class RedisCoordinationStore implements CoordinationStore {
     burst: number,
     now: number,
     fallbacks: readonly BucketSpec[] = [],
+    need = cost,
   ): Promise<TokenOutcome> {
     const buckets = [{ bucket, ratePerSec, burst }, ...fallbacks];
     const [ok, wait, from] = (await TAKE_TOKENS.run(
       this.redis,
       buckets.map((b) => `${this.prefix}bucket:${b.bucket}`),
-      [String(cost), String(now), ...buckets.flatMap((b) => [String(b.ratePerSec), String(b.burst)])],
+      [
+        String(cost),
+        String(now),
+        String(need),
+        ...buckets.flatMap((b) => [String(b.ratePerSec), String(b.burst)]),
+      ],
     )) as [number, string, number];
     if (ok === 1)
       return from > 1

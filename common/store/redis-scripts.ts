@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { TERMINAL_STATES } from '../contracts/index.ts';
+import { DUST } from '../token-bucket.ts';
 
 /**
  * The Lua scripts that make each Redis store operation one atomic step, and how they run:
@@ -290,11 +291,12 @@ return redis.call('HVALS', KEYS[1])
 export const TAKE_TOKENS = new LuaScript(
   'take-tokens',
   `
-local cost, now = tonumber(ARGV[1]), tonumber(ARGV[2])
+local cost, now, need = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 -- KEYS[1] is the request's own bucket, the others its fallbacks in order; ARGV holds each
--- bucket's rate and burst after cost and now. The own bucket's refill is always stored.
+-- bucket's rate and burst after cost, now and need (taken only from a bucket holding need, held
+-- to [cost, burst] as token-bucket.ts does). The own bucket's refill is always stored.
 local function level(i)
-  local rate, burst = tonumber(ARGV[1 + 2 * i]), tonumber(ARGV[2 + 2 * i])
+  local rate, burst = tonumber(ARGV[2 + 2 * i]), tonumber(ARGV[3 + 2 * i])
   local s = redis.call('HMGET', KEYS[i], 'tokens', 'updatedAt')
   local tokens, updated = burst, now
   if s[1] then tokens, updated = tonumber(s[1]), tonumber(s[2]) end
@@ -306,21 +308,22 @@ local function store(i, tokens, rate, burst)
   if rate > 0 then refill = math.min(refill, math.ceil(burst * 1000 / rate) + 60000) end
   redis.call('PEXPIRE', KEYS[i], string.format('%d', refill))
 end
+local function required(burst) return math.max(cost, math.min(need, burst)) - ${DUST} end
 local tokens, rate, burst = level(1)
-if tokens >= cost then
+if tokens >= required(burst) then
   store(1, tokens - cost, rate, burst)
   return {1, '0', 1}
 end
 store(1, tokens, rate, burst)
 for i = 2, #KEYS do
   local t, r, b = level(i)
-  if t >= cost then
+  if t >= required(b) then
     store(i, t - cost, r, b)
     return {1, '0', i}
   end
 end
 local wait = -1
-if rate > 0 then wait = math.ceil(((cost - tokens) * 1000) / rate) end
+if rate > 0 then wait = math.ceil(((required(burst) + ${DUST} - tokens) * 1000) / rate) end
 return {0, string.format('%d', wait), 0}
 `,
 );

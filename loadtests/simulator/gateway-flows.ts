@@ -114,7 +114,7 @@ export class GatewayFlows {
   /** Admits what the state allows; returns the jobs to enqueue. Tick t covers [t·tick, (t+1)·tick). */
   admit(tick: number, now: number, groups: RequestGroup[], state: AdmissionState, dtMs: number): Admitted[] {
     const out: Admitted[] = [];
-    const byKey = new Map<string, { g: RequestGroup; tokens: number; cost: number }[]>();
+    const byKey = new Map<string, { g: RequestGroup; tokens: number; need: number; cost: number }[]>();
     for (const g of groups) {
       if (g.count <= 0) continue;
       const key = laneTier(g.entry.lane, g.entry.tier);
@@ -142,7 +142,7 @@ export class GatewayFlows {
       }
       if (decision.kind !== 'check-limits') continue;
       const list = byKey.get(key) ?? [];
-      list.push({ g, tokens: decision.tokens, cost });
+      list.push({ g, tokens: decision.tokens, need: decision.need, cost });
       byKey.set(key, list);
     }
     const levels = this.refill(state, dtMs);
@@ -159,14 +159,19 @@ export class GatewayFlows {
               (b) => b.bucket,
             )
           : [];
-      // A bucket with too few tokens for everyone serves first attempts first: a retry needs
-      // RETRY_TOKEN_FACTOR times its cost (gateway/admission.ts), so retries are the ones shed.
+      // A bucket with too few tokens for everyone serves first attempts first: a retry is taken
+      // only while the bucket holds RETRY_TOKEN_FACTOR times its cost (gateway/admission.ts), so
+      // retries are the ones shed, and they may not draw a bucket below that headroom.
       list.sort((a, b) => a.g.retries - b.g.retries);
       const brownout = ta?.brownout;
-      for (const { g, tokens, cost } of list) {
+      for (const { g, tokens, need, cost } of list) {
         const wanted = tokens * g.count;
+        const burst = ta?.burst ?? 0;
+        const reserve = Math.max(0, Math.max(tokens, Math.min(need, burst)) - tokens);
         const share =
-          ta && ta.rate !== null && wanted > 0 ? this.take(levels, [key, ...lenders], wanted) / wanted : 1;
+          ta && ta.rate !== null && wanted > 0
+            ? this.take(levels, [key, ...lenders], wanted, reserve) / wanted
+            : 1;
         const admitted = g.count * share;
         const jobCost = cost * this.brownoutFactor(brownout?.passes, brownout?.maxSize, g.entry.size);
         this.bump(key, 'admitted', admitted);
@@ -176,7 +181,7 @@ export class GatewayFlows {
         // Fluid round-off is not a refusal.
         if (refused > 1e-6 * Math.max(1, g.count)) {
           const rate = ta?.rate ?? 0;
-          const hint = jitteredHintMs(rate > 0 ? (1000 * tokens) / rate : 60_000, MEAN_JITTER);
+          const hint = jitteredHintMs(rate > 0 ? (1000 * need) / rate : 60_000, MEAN_JITTER);
           this.refuse(tick, now, g, refused, cost, hint);
         }
       }
@@ -200,10 +205,11 @@ export class GatewayFlows {
   }
 
   /** Takes up to `wanted` tokens from the buckets in order; returns how many it got. */
-  private take(levels: Map<string, number>, keys: string[], wanted: number): number {
+  /** Takes up to `wanted` tokens from the buckets in order, leaving each at least `reserve`. */
+  private take(levels: Map<string, number>, keys: string[], wanted: number, reserve = 0): number {
     let got = 0;
     for (const k of keys) {
-      const n = Math.min(wanted - got, levels.get(k) ?? 0);
+      const n = Math.min(wanted - got, Math.max(0, (levels.get(k) ?? 0) - reserve));
       levels.set(k, (levels.get(k) ?? 0) - n);
       got += n;
       if (got >= wanted) break;

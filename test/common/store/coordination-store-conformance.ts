@@ -180,6 +180,30 @@ export function coordinationStoreConformance(makeStore: () => Promise<Coordinati
       expect(await store.takeTokens('chat/pro', 1, 1, 2, T0 + 1_000)).toEqual({ ok: true, waitMs: 0 });
     });
 
+    it('takes a retry only while the bucket holds its headroom, and then only its cost', async () => {
+      const store = await makeStore();
+      // Full bucket of 4: a retry of cost 1 needing 2 is taken and leaves 3, not 2.
+      expect(await store.takeTokens('r', 1, 1, 4, T0, [], 2)).toEqual({ ok: true, waitMs: 0 });
+      expect(await store.takeTokens('r', 2, 1, 4, T0)).toEqual({ ok: true, waitMs: 0 });
+      // 1 left: a first attempt of cost 1 passes where the retry waits for the bucket to hold 2.
+      expect(await store.takeTokens('r', 1, 1, 4, T0, [], 2)).toEqual({ ok: false, waitMs: 1_000 });
+      expect(await store.takeTokens('r', 1, 1, 4, T0)).toEqual({ ok: true, waitMs: 0 });
+      // A headroom above the burst is held to the burst: the retry passes once the bucket is full.
+      expect((await store.takeTokens('r', 1, 1, 4, T0 + 3_999, [], 9)).ok).toBe(false);
+      expect(await store.takeTokens('r', 1, 1, 4, T0 + 4_000, [], 9)).toEqual({ ok: true, waitMs: 0 });
+    });
+
+    it('gives a stream of retries alone the whole rate, not a share of it', async () => {
+      const store = await makeStore();
+      let taken = 0;
+      // 10 s of a retry every 50 ms against 4 tokens/s of cost-1 requests, burst 2.
+      for (let t = 0; t < 10_000; t += 50)
+        if ((await store.takeTokens('only-retries', 1, 4, 2, T0 + t, [], 2)).ok) taken++;
+      // The rate's 40 plus the burst; charging retries twice their cost gave about half.
+      expect(taken).toBeGreaterThanOrEqual(39);
+      expect(taken).toBeLessThanOrEqual(42);
+    });
+
     it('matches the pure token bucket step for step, fractional rates included', async () => {
       const store = await makeStore();
       let state: BucketState | null = null;
@@ -189,12 +213,14 @@ export function coordinationStoreConformance(makeStore: () => Promise<Coordinati
         seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
         return seed / 2 ** 31;
       };
-      for (let i = 0; i < 60; i++) {
+      for (let i = 0; i < 80; i++) {
         now += Math.floor(rand() * 400);
         const cost = 0.5 + Math.floor(rand() * 6) / 2;
-        const expected = takeFromBucket(state, cost, 3.3, 7.5, now);
+        // Every third ask is a retry's: headroom of twice its cost, or more than the burst.
+        const need = i % 3 === 0 ? cost * (i % 2 === 0 ? 2 : 5) : cost;
+        const expected = takeFromBucket(state, cost, 3.3, 7.5, now, need);
         state = expected.state;
-        expect(await store.takeTokens('mirror', cost, 3.3, 7.5, now)).toEqual({
+        expect(await store.takeTokens('mirror', cost, 3.3, 7.5, now, [], need)).toEqual({
           ok: expected.ok,
           waitMs: expected.waitMs,
         });
