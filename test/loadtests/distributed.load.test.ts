@@ -25,21 +25,23 @@ const short = (c: Campaign, giveUpMs: number): Campaign => ({
 });
 
 describe('load tests against the distributed stack', () => {
-  // Asserted: paid first, every request answered, and refusal p99 within 3× a health check's in
-  // the same seconds (a ratio measured in one run: 0.96–1.87× in the five runs with it so
-  // far; a cold key's look-up is a Redis round trip the health check does not make). Measured,
-  // reported and printed, not asserted: the absolute refusal p99 and GPU use. With Redis, a Kafka
-  // broker and five Spillway processes sharing two cores with the load generator, GPU use passes
-  // in most runs (86.4–98 %) and the absolute refusal p99 in fewer (6.6–44 ms over two machines,
+  // Asserted: paid first, every request answered, GPU use while overloaded, and refusal p99
+  // within 3× a health check's in the same seconds (a ratio measured in one run: 0.96–2.48× in
+  // the runs with it so far; a cold key's look-up is a Redis round trip the health check does
+  // not make). GPU use was only printed until retries stopped being charged twice their cost in
+  // the bucket (they need the headroom, take their cost): it sank to 36–55 % in the seconds when
+  // only retries were left, 81.9–97.7 % over a run; 92.1–97.6 % in 8 runs since. Measured,
+  // reported and printed, not asserted: the absolute refusal p99 (6.6–44 ms over two machines,
   // 4 of 14 runs ≤ 10 ms): figures in README and issue 7's note. A run that misses is run again once.
   const HOLDS = [
     'paid success',
     'no paid refusal while free admitted',
     'requests left unanswered until give-up',
     'refusal p99 over a health check',
+    'GPU utilisation while overloaded',
   ];
 
-  it('launch day: paid before free, every request answered, refusals as cheap as a health check, over Kafka and Redis', {
+  it('launch day: paid before free, every request answered, GPU kept busy, refusals as cheap as a health check, over Kafka and Redis', {
     retry: 1,
     timeout: 150_000,
   }, async () => {
