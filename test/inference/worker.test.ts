@@ -65,6 +65,27 @@ async function skipped(reason: string): Promise<number> {
   return m.values.find((v) => v.labels.reason === reason)?.value ?? 0;
 }
 
+/** A started worker and one job of `size`, enqueued and published to it. */
+async function startWithJob(
+  infra: Infra,
+  runner: ModelRunner,
+  size: JobMessage['params']['size'],
+  over: Partial<WorkerOptions> = {},
+) {
+  const w = worker(infra, runner, over);
+  await w.start();
+  const m = jobMessage({ params: { size } });
+  await enqueue(infra, m);
+  await publish(infra, m);
+  return { w, m };
+}
+
+/** How many `state` events in the job's log; null while there are none (for `until`). */
+async function loggedEnds(infra: Infra, id: string, state: string): Promise<number | null> {
+  const events = await infra.events.read(id, 0);
+  return events.filter((e) => e.event.type === 'state' && e.event.state === state).length || null;
+}
+
 /** Infra as seen by a process that can die: after `die()` every call hangs and its consumers leave. */
 function mortal(infra: Infra): { infra: Infra; die: () => Promise<void> } {
   let dead = false;
@@ -248,15 +269,8 @@ describe('worker', () => {
       if (args[2] === 'completed' && lost++ === 0) throw new Error('Command timed out');
       return r;
     };
-    const w = worker(infra, models);
-    await w.start();
-    const m = jobMessage({ params: { size: '256x256' } });
-    await enqueue(infra, m);
-    await publish(infra, m);
-    const terminal = await until(async () => {
-      const events = await infra.events.read(m.id, 0);
-      return events.filter((e) => e.event.type === 'state' && e.event.state === 'completed').length || null;
-    });
+    const { w, m } = await startWithJob(infra, models, '256x256');
+    const terminal = await until(() => loggedEnds(infra, m.id, 'completed'));
     expect(lost).toBe(1);
     expect(terminal).toBe(1);
     expect((await infra.jobs.get(m.id))?.state).toBe('completed');
@@ -276,15 +290,8 @@ describe('worker', () => {
       }
       return realAppend(...args);
     };
-    const w = worker(infra, models, { heartbeatMs: 20 });
-    await w.start();
-    const m = jobMessage({ params: { size: '256x256' } });
-    await enqueue(infra, m);
-    await publish(infra, m);
-    const terminal = await until(async () => {
-      const events = await infra.events.read(m.id, 0);
-      return events.filter((e) => e.event.type === 'state' && e.event.state === 'completed').length || null;
-    });
+    const { w, m } = await startWithJob(infra, models, '256x256', { heartbeatMs: 20 });
+    const terminal = await until(() => loggedEnds(infra, m.id, 'completed'));
     // The failed append, then the one that announced it.
     expect(appends).toBe(2);
     expect(terminal).toBe(1);
@@ -294,17 +301,10 @@ describe('worker', () => {
   it('announces the end of a running job finished elsewhere without its event (a lost cancel announcement)', async () => {
     const infra = createMemoryInfra();
     const runner = counting(models, 40);
-    const w = worker(infra, runner, { heartbeatMs: 20 });
-    await w.start();
-    const m = jobMessage({ params: { size: '512x512' } });
-    await enqueue(infra, m);
-    await publish(infra, m);
+    const { w, m } = await startWithJob(infra, runner, '512x512', { heartbeatMs: 20 });
     await until(async () => runner.decodes >= 1);
     await infra.jobs.finish(m.id, null, 'cancelled', {}, Date.now());
-    const ends = await until(async () => {
-      const events = await infra.events.read(m.id, 0);
-      return events.filter((e) => e.event.type === 'state' && e.event.state === 'cancelled').length || null;
-    });
+    const ends = await until(() => loggedEnds(infra, m.id, 'cancelled'));
     expect(ends).toBe(1);
     await w.close();
   });
@@ -312,11 +312,7 @@ describe('worker', () => {
   it('renews the lease with the current progress: the recorded pass never goes back', async () => {
     const infra = createMemoryInfra();
     const runner = counting(models, 40);
-    const w = worker(infra, runner, { heartbeatMs: 5 });
-    await w.start();
-    const m = jobMessage({ params: { size: '512x512' } });
-    await enqueue(infra, m);
-    await publish(infra, m);
+    const { w, m } = await startWithJob(infra, runner, '512x512', { heartbeatMs: 5 });
     const seen: number[] = [];
     await until(async () => {
       const r = await infra.jobs.get(m.id);
@@ -496,11 +492,7 @@ describe('worker', () => {
   it('stops a running job promptly when it is cancelled', async () => {
     const infra = createMemoryInfra();
     const runner = counting(models, 40);
-    const w = worker(infra, runner);
-    await w.start();
-    const m = jobMessage({ params: { size: '512x512' } });
-    await enqueue(infra, m);
-    await publish(infra, m);
+    const { w, m } = await startWithJob(infra, runner, '512x512');
     await until(async () => runner.decodes >= 1);
     await infra.jobs.finish(m.id, null, 'cancelled', {}, Date.now());
     await infra.events.append(m.id, {

@@ -1,28 +1,14 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { finishAndAnnounce } from '../../../common/store/finish-and-announce.ts';
-import { RedisEventLog } from '../../../common/store/redis-event-log.ts';
-import { RedisJobStore } from '../../../common/store/redis-job-store.ts';
+import type { RedisJobStore } from '../../../common/store/redis-job-store.ts';
 import { redisFixture } from '../redis-fixture.ts';
+import { redisStorePairs } from './redis-store-pair.ts';
 import { finishAndAnnounceConformance } from './finish-and-announce-conformance.ts';
 import { queuedRecord, T0 } from './job-fixtures.ts';
 
 describe('finishAndAnnounce on Redis', () => {
   const redis = redisFixture();
-  const logs: RedisEventLog[] = [];
-  afterAll(() => {
-    for (const l of logs) l.close();
-  });
-  const make = async (separateClients: boolean) => {
-    const prefix = redis.prefix();
-    const client = await redis.client();
-    const events = new RedisEventLog(
-      separateClients ? await redis.newClient() : client,
-      await redis.newClient({ subscriber: true }),
-      { prefix },
-    );
-    logs.push(events);
-    return { jobs: new RedisJobStore(client, { prefix }), events };
-  };
+  const make = redisStorePairs(redis);
   const queued = async (jobs: RedisJobStore) => {
     const record = queuedRecord();
     await jobs.create(record);

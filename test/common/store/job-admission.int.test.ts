@@ -1,28 +1,13 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { admitJob } from '../../../common/store/job-admission.ts';
-import { RedisEventLog } from '../../../common/store/redis-event-log.ts';
-import { RedisJobStore } from '../../../common/store/redis-job-store.ts';
 import { redisFixture } from '../redis-fixture.ts';
+import { redisStorePairs } from './redis-store-pair.ts';
 import { jobAdmissionConformance } from './job-admission-conformance.ts';
 import { queuedRecord } from './job-fixtures.ts';
 
 describe('admitJob on Redis', () => {
   const redis = redisFixture();
-  const logs: RedisEventLog[] = [];
-  afterAll(() => {
-    for (const l of logs) l.close();
-  });
-  const make = async (separateClients: boolean) => {
-    const prefix = redis.prefix();
-    const client = await redis.client();
-    const events = new RedisEventLog(
-      separateClients ? await redis.newClient() : client,
-      await redis.newClient({ subscriber: true }),
-      { prefix },
-    );
-    logs.push(events);
-    return { jobs: new RedisJobStore(client, { prefix }), events };
-  };
+  const make = redisStorePairs(redis);
 
   describe('one client: one atomic script', () => {
     jobAdmissionConformance(() => make(false));
