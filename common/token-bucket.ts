@@ -28,7 +28,8 @@ export function takeFromBucket(
   const tokens = Math.min(burst, prev.tokens + (elapsed * ratePerSec) / 1000);
   const required = Math.max(cost, Math.min(need, burst));
   // Refills add up in floating point (1.2 + 0.2 + 0.2 … lands just under 2): dust never refuses.
-  if (tokens >= required - DUST) return { ok: true, waitMs: 0, state: { tokens: tokens - cost, updatedAt: now } };
+  if (tokens >= required - DUST)
+    return { ok: true, waitMs: 0, state: { tokens: tokens - cost, updatedAt: now } };
   const waitMs =
     ratePerSec > 0 ? Math.ceil(((required - tokens) * 1000) / ratePerSec) : Number.POSITIVE_INFINITY;
   return { ok: false, waitMs, state: { tokens, updatedAt: now } };

@@ -457,7 +457,7 @@ function streamJob(
         return;
       }
       const final = await g.infra.jobs.get(record.id);
-      if (!final || final.state !== 'completed' || !final.result) {
+      if (final?.state !== 'completed' || !final.result) {
         sink.error(terminalError(final ?? record, Math.random()).envelope());
         return;
       }
