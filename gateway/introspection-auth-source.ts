@@ -13,7 +13,14 @@ export interface IntrospectionOptions {
   timeoutMs: number;
   /** Connections kept to the endpoint. */
   connections?: number;
+  /**
+   * Calls in flight at most; past it a look-up fails at once. A flood of made-up tokens (each a
+   * cache miss) then costs the endpoint and the front door a bounded amount, not a queue.
+   */
+  maxPending?: number;
 }
+
+export const DEFAULT_MAX_PENDING = 64;
 
 /**
  * RFC 7662 §2.2's answer. Only `active` is required; `tier` and `lane` are extension members the
@@ -68,6 +75,8 @@ export class IntrospectionAuthSource implements AuthSource {
   private readonly pool: Pool;
   private readonly path: string;
   private readonly authorization: string | null;
+  private readonly maxPending: number;
+  private pending = 0;
 
   constructor(
     private readonly options: IntrospectionOptions,
@@ -76,12 +85,27 @@ export class IntrospectionAuthSource implements AuthSource {
     const url = new URL(options.url);
     this.pool = new Pool(url.origin, { connections: options.connections ?? 16 });
     this.path = `${url.pathname}${url.search}`;
+    this.maxPending = options.maxPending ?? DEFAULT_MAX_PENDING;
     this.authorization = options.clientCredentials
       ? `Basic ${Buffer.from(options.clientCredentials).toString('base64')}`
       : null;
   }
 
   async lookup(credential: Credential): Promise<Account | null> {
+    if (this.pending >= this.maxPending)
+      throw new SpillwayError(
+        'introspection_overloaded',
+        `token introspection: ${this.maxPending} calls already in flight`,
+      );
+    this.pending++;
+    try {
+      return await this.introspect(credential);
+    } finally {
+      this.pending--;
+    }
+  }
+
+  private async introspect(credential: Credential): Promise<Account | null> {
     const headers: Record<string, string> = {
       'content-type': 'application/x-www-form-urlencoded',
       accept: 'application/json',
