@@ -28,6 +28,7 @@ const Settings = {
     .regex(/^[^:]+:.+$/, 'expected client_id:client_secret')
     .optional(),
   SPILLWAY_AUTH_INTROSPECTION_TIMEOUT_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
+  SPILLWAY_AUTH_INTROSPECTION_MAX_PENDING: z.coerce.number().int().min(1).max(10_000).default(64),
   SPILLWAY_TRUSTED_PROXIES: z.string().default(''),
   SPILLWAY_WORKER_SLOTS: z.coerce.number().int().min(1).max(64).default(2),
   SPILLWAY_MODEL_NICE: z.coerce.number().int().min(0).max(19).default(19),

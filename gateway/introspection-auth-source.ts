@@ -17,10 +17,8 @@ export interface IntrospectionOptions {
    * Calls in flight at most; past it a look-up fails at once. A flood of made-up tokens (each a
    * cache miss) then costs the endpoint and the front door a bounded amount, not a queue.
    */
-  maxPending?: number;
+  maxPending: number;
 }
-
-export const DEFAULT_MAX_PENDING = 64;
 
 /**
  * RFC 7662 §2.2's answer. Only `active` is required; `tier` and `lane` are extension members the
@@ -85,7 +83,7 @@ export class IntrospectionAuthSource implements AuthSource {
     const url = new URL(options.url);
     this.pool = new Pool(url.origin, { connections: options.connections ?? 16 });
     this.path = `${url.pathname}${url.search}`;
-    this.maxPending = options.maxPending ?? DEFAULT_MAX_PENDING;
+    this.maxPending = options.maxPending;
     this.authorization = options.clientCredentials
       ? `Basic ${Buffer.from(options.clientCredentials).toString('base64')}`
       : null;

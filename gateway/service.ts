@@ -137,6 +137,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
         url: config.SPILLWAY_AUTH_INTROSPECTION_URL,
         clientCredentials: config.SPILLWAY_AUTH_INTROSPECTION_CLIENT,
         timeoutMs: config.SPILLWAY_AUTH_INTROSPECTION_TIMEOUT_MS,
+        maxPending: config.SPILLWAY_AUTH_INTROSPECTION_MAX_PENDING,
       })
     : null;
   const store = new StoreAuthSource(infra.accounts);

@@ -71,7 +71,12 @@ describe('RFC 7662 introspection auth source', () => {
   afterAll(() => fake.close());
 
   it('posts the token form-encoded with the client credentials and maps an active answer to an account', async () => {
-    const source = new IntrospectionAuthSource({ url, clientCredentials: CLIENT, timeoutMs: 1000 });
+    const source = new IntrospectionAuthSource({
+      url,
+      clientCredentials: CLIENT,
+      timeoutMs: 1000,
+      maxPending: 8,
+    });
     try {
       const account = await source.lookup(credential('ext-pro-token'));
       expect(account).toMatchObject({
@@ -100,7 +105,7 @@ describe('RFC 7662 introspection auth source', () => {
   });
 
   it('answers null for an inactive, unknown or expired token', async () => {
-    const source = new IntrospectionAuthSource({ url, timeoutMs: 1000 });
+    const source = new IntrospectionAuthSource({ url, timeoutMs: 1000, maxPending: 8 });
     try {
       expect(await source.lookup(credential('nobody-knows-this'))).toBeNull();
       expect(await source.lookup(credential('ext-expired-token'))).toBeNull();
@@ -111,7 +116,7 @@ describe('RFC 7662 introspection auth source', () => {
   });
 
   it('fails with a code on a 5xx, an answer off the schema, or an endpoint that does not answer in time', async () => {
-    const source = new IntrospectionAuthSource({ url, timeoutMs: 150 });
+    const source = new IntrospectionAuthSource({ url, timeoutMs: 150, maxPending: 8 });
     try {
       fake.behaviour = 'error';
       await expect(source.lookup(credential('ext-pro-token'))).rejects.toMatchObject({
@@ -167,6 +172,7 @@ describe('RFC 7662 introspection auth source', () => {
         SPILLWAY_AUTH_INTROSPECTION_URL: url,
         SPILLWAY_AUTH_INTROSPECTION_CLIENT: CLIENT,
         SPILLWAY_AUTH_INTROSPECTION_TIMEOUT_MS: '200',
+        SPILLWAY_AUTH_INTROSPECTION_MAX_PENDING: '4',
       },
     });
     try {
