@@ -9,9 +9,17 @@ export interface BucketState {
 
 /**
  * Takes `cost` tokens when the bucket holds `need` (a retry asks for headroom above its cost, so
- * first attempts are served before it). `need` is held to [cost, burst]: a bucket that can never
- * hold it would refuse retries for good. The wait is until the bucket holds `need`.
+ * first attempts are served before it), held as requiredTokens holds it. The wait is until the
+ * bucket holds that.
  */
+/**
+ * What a bucket must hold to give `cost`: `need`, held to [cost, burst] (a bucket that can never
+ * hold more than its burst would otherwise refuse retries for good). The Lua script does the same.
+ */
+export function requiredTokens(cost: number, need: number, burst: number): number {
+  return Math.max(cost, Math.min(need, burst));
+}
+
 /** Tokens below which a shortfall is rounding, not a shortfall (the Lua script uses the same). */
 export const DUST = 1e-9;
 
@@ -26,7 +34,7 @@ export function takeFromBucket(
   const prev = state ?? { tokens: burst, updatedAt: now };
   const elapsed = Math.max(0, now - prev.updatedAt);
   const tokens = Math.min(burst, prev.tokens + (elapsed * ratePerSec) / 1000);
-  const required = Math.max(cost, Math.min(need, burst));
+  const required = requiredTokens(cost, need, burst);
   // Refills add up in floating point (1.2 + 0.2 + 0.2 … lands just under 2): dust never refuses.
   if (tokens >= required - DUST)
     return { ok: true, waitMs: 0, state: { tokens: tokens - cost, updatedAt: now } };

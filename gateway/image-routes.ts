@@ -33,6 +33,7 @@ import { defaultRequestCost } from '../common/policy/request-cost.ts';
 import { rolloutAllows } from '../common/policy/rollout.ts';
 import { sseResponse } from './sse.ts';
 import { requestTrace, tracedJson } from './request-trace.ts';
+import { requiredTokens } from '../common/token-bucket.ts';
 
 const MAX_IDEMPOTENCY_KEY = 255;
 
@@ -192,8 +193,7 @@ async function submit(g: GatewayContext, c: Context, s: Submission): Promise<Res
       rate === null
         ? []
         : borrowableBuckets(policy, account.lane, account.tier, (l, t) => g.admission.tier(l, t, now));
-    // What the bucket must hold, held to [tokens, burst] as the store holds it (token-bucket.ts).
-    const need = Math.max(first.tokens, Math.min(first.need, burst));
+    const need = requiredTokens(first.tokens, first.need, burst);
     const sureWait =
       rate === null || fallbacks.length > 0 ? null : g.buckets.wait(bucket, need, rate, burst, now);
     if (sureWait !== null) {

@@ -1,5 +1,6 @@
 import type { AdmissionState } from '../../common/contracts/index.ts';
 import type { Policy } from '../../common/policy/schema.ts';
+import { requiredTokens } from '../../common/token-bucket.ts';
 import { decideAdmission } from '../../gateway/admission.ts';
 import { borrowableBuckets } from '../../gateway/borrowable-buckets.ts';
 import { jitteredHintMs } from '../../gateway/retry-hints.ts';
@@ -167,7 +168,7 @@ export class GatewayFlows {
       for (const { g, tokens, need, cost } of list) {
         const wanted = tokens * g.count;
         const burst = ta?.burst ?? 0;
-        const reserve = Math.max(0, Math.max(tokens, Math.min(need, burst)) - tokens);
+        const reserve = requiredTokens(tokens, need, burst) - tokens;
         const share =
           ta && ta.rate !== null && wanted > 0
             ? this.take(levels, [key, ...lenders], wanted, reserve) / wanted
