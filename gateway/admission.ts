@@ -8,13 +8,6 @@ import { jitteredHintMs } from './retry-hints.ts';
  * one parallel round trip.
  */
 
-/**
- * A retry is admitted only while its tier's bucket holds this many times its cost, and takes its
- * cost: retries are shed before first attempts, yet once only retries are left (a spike's clients
- * coming back) they get the whole rate. Charging them the factor instead halved the rate then: the
- * GPU ran at 40–55 % while retries were refused, at the end of distributed launch-day runs.
- */
-export const RETRY_TOKEN_FACTOR = 2;
 const SHED_HINT_BASE_MS = 2000;
 
 export interface LimitOutcomes {
@@ -38,6 +31,13 @@ export interface AdmissionInput {
   /** The controller's (or static) admission for the account's lane × tier; null = unknown. */
   tier: TierAdmission | null;
   syncWaitMs: number;
+  /**
+   * Policy `limits.retryHeadroom`: a retry is admitted only while its tier's bucket holds this
+   * many times its cost, and takes only its cost. Retries are shed before first attempts, yet once
+   * only retries are left (a spike's clients coming back) they get the whole rate; charging them
+   * the headroom instead halved the rate then (GPU at 40–55 % at the end of distributed launch-day).
+   */
+  retryHeadroom: number;
   limits?: LimitOutcomes;
   /** In [0, 1): jitter for the retry hint. */
   random: number;
@@ -181,7 +181,7 @@ export function decideAdmission(input: AdmissionInput): AdmissionDecision {
     );
   }
   if (!input.limits) {
-    const need = input.retry ? input.cost * RETRY_TOKEN_FACTOR : input.cost;
+    const need = input.retry ? input.cost * input.retryHeadroom : input.cost;
     return { kind: 'check-limits', tokens: input.cost, need };
   }
   const global = input.limits.global;

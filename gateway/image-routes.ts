@@ -169,6 +169,7 @@ async function submit(g: GatewayContext, c: Context, s: Submission): Promise<Res
     gateOpen: gateOpen(g, s, holdsConnection, now),
     tier: tierAdmission,
     syncWaitMs: tierPolicy.syncWait,
+    retryHeadroom: policy.limits.retryHeadroom,
     random: Math.random(),
   };
   const first = decideAdmission(input);

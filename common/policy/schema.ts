@@ -214,6 +214,14 @@ export const GatewayLimits = z
     requestTimeout: Duration.prefault('30s'),
     idempotencyTtl: Duration.prefault('24h'),
     urlTtl: Duration.prefault('1h'),
+    retryHeadroom: z
+      .number()
+      .min(1)
+      .max(16)
+      .default(2)
+      .describe(
+        "A retry is admitted only while its tier's bucket holds this many times its cost, and takes only its cost: retries are shed before first attempts (1: retries are treated as first attempts)",
+      ),
   })
   .strict();
 

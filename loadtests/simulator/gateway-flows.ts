@@ -135,6 +135,7 @@ export class GatewayFlows {
         gateOpen: true,
         tier: state.lanes[g.entry.lane]?.[g.entry.tier] ?? null,
         syncWaitMs: tierPolicy?.syncWait ?? 0,
+        retryHeadroom: this.policy.limits.retryHeadroom,
         random: MEAN_JITTER,
       });
       if (decision.kind === 'refuse') {
@@ -161,7 +162,7 @@ export class GatewayFlows {
             )
           : [];
       // A bucket with too few tokens for everyone serves first attempts first: a retry is taken
-      // only while the bucket holds RETRY_TOKEN_FACTOR times its cost (gateway/admission.ts), so
+      // only while the bucket holds policy limits.retryHeadroom times its cost (gateway/admission.ts), so
       // retries are the ones shed, and they may not draw a bucket below that headroom.
       list.sort((a, b) => a.g.retries - b.g.retries);
       const brownout = ta?.brownout;

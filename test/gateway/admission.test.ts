@@ -24,6 +24,7 @@ const inputArb: fc.Arbitrary<AdmissionInput> = fc.record({
   gateOpen: fc.boolean(),
   tier: fc.option(tierArb, { nil: null }),
   syncWaitMs: fc.integer({ min: 1, max: 200_000 }),
+  retryHeadroom: fc.double({ min: 1, max: 16, noNaN: true }),
   limits: fc.option(fc.record({ account: outcomeArb, global: fc.option(outcomeArb, { nil: null }) }), {
     nil: undefined,
   }),
@@ -80,10 +81,11 @@ describe('decideAdmission (pure)', () => {
         const asFirst = decideAdmission({ ...input, retry: false });
         if (asRetry.kind === 'admit') expect(asFirst.kind).toBe('admit');
         if (asRetry.kind === 'check-limits') expect(asFirst.kind).toBe('check-limits');
-        // A retry takes what a first attempt takes but needs more in the bucket to get it.
+        // A retry takes what a first attempt takes but needs the policy's headroom in the bucket.
         if (asRetry.kind === 'check-limits' && asFirst.kind === 'check-limits') {
           expect(asRetry.tokens).toBe(asFirst.tokens);
-          expect(asRetry.need).toBeGreaterThan(asFirst.need);
+          expect(asFirst.need).toBe(input.cost);
+          expect(asRetry.need).toBe(input.cost * input.retryHeadroom);
         }
       }),
     );

@@ -317,6 +317,44 @@ describe('limit refusals', () => {
   });
 });
 
+describe("a retry's headroom in its tier's bucket (policy limits.retryHeadroom)", () => {
+  // Free's bucket starts full at 3 tokens and barely refills; a 1024² generation costs 1.
+  const sequence = async (retryHeadroom?: number) => {
+    const h = await startHarness({
+      policy: {
+        tiers: { free: { rateLimit: '100/s', burst: 100 } },
+        ...(retryHeadroom === undefined ? {} : { limits: { retryHeadroom } }),
+      },
+      admission: { free: { rate: 0.001, burst: 3 } },
+    });
+    try {
+      const send = async (retry: boolean) => {
+        const res = await h.request(
+          '/v1/images/generations',
+          gen({ prompt: 'x' }, KEYS.free2, {
+            prefer: 'respond-async',
+            ...(retry ? { 'x-stainless-retry-count': '1' } : {}),
+          }),
+        );
+        return res.status === 429 ? (await res.json()).error.code : res.status;
+      };
+      return [await send(false), await send(true), await send(true), await send(false)];
+    } finally {
+      await h.close();
+    }
+  };
+
+  it('by default a retry needs twice its cost in the bucket, takes only its cost, and leaves the rest to first attempts', async () => {
+    // 3 → 2 (first), 2 → 1 (the retry had its headroom of 2), then a retry finds 1 < 2 and is
+    // refused, while a first attempt takes the last token.
+    expect(await sequence()).toEqual([202, 202, 'capacity_exceeded', 202]);
+  });
+
+  it('at 1, retries are admitted like first attempts', async () => {
+    expect(await sequence(1)).toEqual([202, 202, 202, 'capacity_exceeded']);
+  });
+});
+
 describe('refusals the gateway is sure of', () => {
   let h: Harness;
   beforeAll(async () => {

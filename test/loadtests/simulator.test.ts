@@ -87,7 +87,7 @@ describe('simulated workers report as real ones do', () => {
 });
 
 describe('simulated gateways shed retries before first attempts', () => {
-  // A token bucket short of tokens refuses retries first (they need RETRY_TOKEN_FACTOR × cost).
+  // A token bucket short of tokens refuses retries first (they need policy limits.retryHeadroom × cost).
   // Sharing the shortfall evenly instead let the retries of a cold start crowd out first
   // attempts for good: free availability 77 % at 0.8× capacity, a metastable state the real
   // gateway does not have.

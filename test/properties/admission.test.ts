@@ -86,6 +86,7 @@ function admit(tier: string, t: TierAdmission, r: Request) {
     gateOpen: true,
     tier: t,
     syncWaitMs: policy.tiers[tier].syncWait,
+    retryHeadroom: policy.limits.retryHeadroom,
     limits: { account: { ok: true, waitMs: 0 }, global: { ok: true, waitMs: 0 } },
   };
   return decideAdmission(input);

@@ -57,6 +57,8 @@ const BAD_VALUES: [string, string, string][] = [
   ['limits.requestTimeout', 'later', 'schema/invalid_format'],
   ['limits.idempotencyTtl', '1 day', 'schema/invalid_format'],
   ['limits.urlTtl', '-1h', 'schema/invalid_format'],
+  ['limits.retryHeadroom', '0.5', 'schema/too_small'],
+  ['limits.retryHeadroom', '17', 'schema/too_big'],
 ];
 
 // [path, expected rule]: a key that should not be there; the error points at the key.
