@@ -84,12 +84,6 @@ export function* arrivals(c: Campaign, random: Random, unit = 1, slotMs = 10): G
   }
 }
 
-/** Expected arrivals of each class over [from, to), integrated at `stepMs` (the simulator's fluid view). */
-export function expectedArrivals(c: Campaign, fromMs: number, toMs: number, unit = 1): ClassRate[] {
-  const mid = (fromMs + toMs) / 2;
-  return classRatesAt(c, mid, unit).map((cls) => ({ ...cls, rate: (cls.rate * (toMs - fromMs)) / 1000 }));
-}
-
 /** The largest total rate of each lane/tier over the campaign (sizes the account pool). */
 export function peakRates(c: Campaign, unit = 1, stepMs = 1000): Map<string, number> {
   const peaks = new Map<string, number>();

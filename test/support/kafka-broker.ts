@@ -1,8 +1,6 @@
 import { inject } from 'vitest';
 import { KafkaBroker } from '../../common/dev-services/kafka-broker.ts';
 
-export { KafkaBroker, kafkaReady, startKafkaBroker } from '../../common/dev-services/kafka-broker.ts';
-
 /**
  * The Kafka broker the global setup started for this run, with kill/stop/restart controls that
  * work from a test worker (the pid lives in the broker's directory).
