@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { KafkaQueue } from '../../common/queue/kafka-queue.ts';
+import { KAFKA_PUBLISH_RETRY_MS } from '../../common/queue/switched-queue.ts';
 import { connectRedis, createRedisClient } from '../../common/store/redis-client.ts';
 import { RedisJobStore } from '../../common/store/redis-job-store.ts';
 import { sharedKafka } from '../support/kafka-broker.ts';
@@ -73,6 +74,20 @@ describe('Kafka broker kill -9', () => {
 
     await broker.kill();
     expect(await queue.healthy()).toBe(false);
+    // The embedded stand-in (SwitchedQueue) holds a publish for as long as this producer retries
+    // one against a dead broker before refusing it: the real figure keeps that constant honest.
+    const started = performance.now();
+    await expect(
+      queue.publish(topic, { key: 'k', value: Buffer.from('lost'), headers: {} }),
+    ).rejects.toMatchObject({
+      code: 'queue_publish_failed',
+    });
+    const retried = (performance.now() - started) / KAFKA_PUBLISH_RETRY_MS;
+    console.log(
+      `[chaos] kafkajs refused a publish to a dead broker after ${retried.toFixed(2)}× the stand-in's hold`,
+    );
+    expect(retried).toBeGreaterThan(0.5);
+    expect(retried).toBeLessThan(2.5);
     await broker.restart();
     await eventually(async () => expect(await queue.healthy()).toBe(true), 30_000, 500);
 

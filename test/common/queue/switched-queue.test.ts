@@ -8,10 +8,21 @@ import { collector, queueConformance } from './queue-conformance.ts';
 
 const message = (i: number) => ({ key: 'k', value: Buffer.from(`m${i}`), headers: {} });
 
-function switchedQueue() {
+/** Settles to 'rejected' or 'resolved', or 'pending' if still waiting after `ms`. */
+function settledWithin(p: Promise<unknown>, ms: number) {
+  return Promise.race([
+    p.then(
+      () => 'resolved',
+      () => 'rejected',
+    ),
+    sleep(ms).then(() => 'pending'),
+  ]);
+}
+
+function switchedQueue(publishRetryMs = 50) {
   const switches = new FaultSwitches();
   const inner = new MemoryQueue();
-  return { queue: new SwitchedQueue(inner, switches), inner, switches };
+  return { queue: new SwitchedQueue(inner, switches, publishRetryMs), inner, switches };
 }
 
 describe('SwitchedQueue', () => {
@@ -19,6 +30,29 @@ describe('SwitchedQueue', () => {
   queueConformance(async () => switchedQueue().queue);
 
   describe('restart-kafka switch', () => {
+    it('holds a publish while the broker is down for as long as the producer retries, then refuses it', async () => {
+      const { queue, inner, switches } = switchedQueue(400);
+      await queue.ensureTopics(['t']);
+      switches.queueOutage();
+      const publish = queue.publish('t', message(0));
+      // A producer retrying: not refused at once...
+      expect(await settledWithin(publish, 150)).toBe('pending');
+      // ...but refused once its retries are spent, with nothing written.
+      await expect(publish).rejects.toMatchObject({ code: 'queue_publish_failed' });
+      expect(inner.held('t')).toBe(0);
+    });
+
+    it('lets a held publish through when the broker comes back while it retries', async () => {
+      const { queue, switches } = switchedQueue(5_000);
+      await queue.ensureTopics(['t']);
+      const up = switches.queueOutage();
+      const publish = queue.publish('t', message(0));
+      expect(await settledWithin(publish, 50)).toBe('pending');
+      up();
+      await publish;
+      expect(await queue.lag('g', ['t'])).toEqual({ t: 1 });
+    });
+
     it('refuses publishes as KafkaQueue does while the broker is down, is unhealthy, and accepts again after', async () => {
       const { queue, switches } = switchedQueue();
       await queue.ensureTopics(['t']);
