@@ -19,8 +19,25 @@ export function requestCost(
   return policy.operations[operation].cost * n * ((width * height) / UNIT_PIXELS);
 }
 
-/** The cost of a request that says nothing but its operation: the default model's default size, one image. */
+/** Default costs by policy: a policy is replaced, never edited, when ops ship a new one. */
+const defaults = new WeakMap<Policy, Partial<Record<Operation, number>>>();
+
+/**
+ * The cost of a request that says nothing but its operation: the default model's default size,
+ * one image. Priced once per policy: the shed path asks for it on every refusal made before the
+ * body is read, where parsing the size each time was a measurable part of a refusal.
+ */
 export function defaultRequestCost(policy: Policy, operation: Operation): number {
+  let known = defaults.get(policy);
+  if (!known) {
+    known = {};
+    defaults.set(policy, known);
+  }
+  known[operation] ??= priceDefault(policy, operation);
+  return known[operation];
+}
+
+function priceDefault(policy: Policy, operation: Operation): number {
   const model = policy.models.available.find((m) => m.name === policy.models.default);
   const { width, height } = parseSize(model?.defaultSize ?? '1024x1024');
   return requestCost(policy, operation, 1, width, height);
