@@ -128,6 +128,19 @@ export const Expectations = z
   .strict();
 export type Expectations = z.infer<typeof Expectations>;
 
+export const Stack = z
+  .object({
+    workers: z
+      .number()
+      .int()
+      .min(1)
+      .max(8)
+      .describe(
+        "Inference workers of a stack the runner starts itself (the command line's --worker-slots / --worker-processes win): embedded, one slot each; distributed, one process each. A fault that kills a fraction of the workers needs enough of them for the fraction to mean what it says",
+      ),
+  })
+  .strict();
+
 export const Simulation = z
   .object({
     capacity: z
@@ -160,6 +173,7 @@ export const Campaign = z
     prompts: z.array(z.string().min(1)).min(1).default(['a lighthouse at dusk, oil painting']),
     faults: z.array(Fault).default([]),
     expect: Expectations.default({}),
+    stack: Stack.optional(),
     simulation: Simulation.optional(),
   })
   .strict();

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError } from '../../common/errors.ts';
 import { parseDuration } from '../../common/policy/units.ts';
 import { loadCampaign } from '../../loadtests/campaign-schema.ts';
+import { describeCapacityStep } from '../../loadtests/runner/capacity-step.ts';
 import { runLoadtest } from '../../loadtests/runner/loadtest.ts';
 
 const USAGE = `usage: spillway loadtest <campaign> [--url URL --accounts FILE | --mode embedded|distributed]
@@ -12,9 +13,10 @@ const USAGE = `usage: spillway loadtest <campaign> [--url URL --accounts FILE | 
 <campaign> is a YAML file or a name from loadtests/campaigns/ (launch-day, steady, soak, retry-storm,
 capacity-drop, launch-week). --export-json writes the resolved campaign as JSON for the k6 script
 (k6 run -e CAMPAIGN=file.json -e BASE_URL=… loadtests/k6/campaign.ts) and exits.
---mode embedded (default) starts \`spillway start\` in one child process; --mode distributed starts a
-Redis, a Kafka broker and the gateway, controller and --worker-processes inference processes
-(default 1, each with --worker-slots) on free loopback ports, per admission mode. With
+--mode embedded (default) starts \`spillway start\` in one child process with --worker-slots
+workers of one slot each; --mode distributed starts a Redis, a Kafka broker and the gateway,
+controller and --worker-processes inference processes (each with --worker-slots, default 1) on
+free loopback ports, per admission mode. Workers default to the campaign's stack.workers, else 1. With
 SPILLWAY_REDIS_URL / SPILLWAY_KAFKA_BROKERS set, distributed stacks use those servers instead.
 Faults: applied by distributed stacks (kill-workers, add-workers, restart-kafka, restart-redis,
 slow-store, slow-auth; restarts only of servers the runner started) and, inside its process, by
@@ -85,11 +87,12 @@ export async function run(args: string[]): Promise<number> {
     kafkaBrokers: process.env.SPILLWAY_KAFKA_BROKERS || undefined,
     progress: values.quiet ? undefined : (line) => process.stderr.write(`${line}\n`),
   });
-  for (const { run, checks } of report.runs) {
+  for (const { run, checks, figures } of report.runs) {
     process.stdout.write(`${run.label}\n`);
     for (const c of checks) {
       process.stdout.write(`  ${c.pass ? 'PASS' : 'FAIL'} ${c.name}: ${c.actual} (expected ${c.expected})\n`);
     }
+    if (figures.capacityStep) process.stdout.write(`  ${describeCapacityStep(figures.capacityStep)}\n`);
   }
   if (files) process.stdout.write(`report: ${files.html}\n        ${files.json}\n`);
   return report.pass ? 0 : 1;

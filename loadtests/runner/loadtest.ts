@@ -88,15 +88,43 @@ async function readAccounts(path: string): Promise<ProvisionedKey[]> {
   return parsed.data;
 }
 
+export interface StackSize {
+  /** Worker slots: of the embedded stack, or of each inference process. */
+  slots: number;
+  /** Inference processes (distributed); 1 for the embedded stack. */
+  processes: number;
+  totalSlots: number;
+}
+
+/**
+ * The workers of a stack the runner starts: the command line's, else the campaign's
+ * `stack.workers` (embedded: slots, one worker each; distributed: processes), else one. One slot
+ * (so one model thread) by default: on a small machine the models would otherwise take every core
+ * and starve the gateway and this generator, which real GPUs never do.
+ */
+export function stackSize(
+  o: Pick<LoadtestOptions, 'mode' | 'workerSlots' | 'workerProcesses'>,
+  c: Campaign,
+): StackSize {
+  const workers = c.stack?.workers ?? 1;
+  if (o.mode === 'distributed') {
+    const slots = o.workerSlots ?? 1;
+    const processes = o.workerProcesses ?? workers;
+    return { slots, processes, totalSlots: slots * processes };
+  }
+  const slots = o.workerSlots ?? workers;
+  return { slots, processes: 1, totalSlots: slots };
+}
+
 /** The stack a run starts for one admission mode: embedded (one process) or distributed. */
-function stackStarter(o: LoadtestOptions, policyDir: string, slots: number, faults: boolean) {
+function stackStarter(o: LoadtestOptions, policyDir: string, size: StackSize, faults: boolean) {
   return (controller: ControllerMode, accountsFile: string): Promise<Target> => {
-    const common = { controller, accountsFile, policyDir, workerSlots: slots, env: o.env };
+    const common = { controller, accountsFile, policyDir, workerSlots: size.slots, env: o.env };
     // Hooks only when there are faults to apply: otherwise the stack runs as `npm start` does.
     if (o.mode !== 'distributed') return startEmbeddedTarget({ ...common, faultHooks: faults });
     return startDistributedTarget({
       ...common,
-      workerProcesses: o.workerProcesses,
+      workerProcesses: size.processes,
       redisUrl: o.redisUrl,
       kafkaBrokers: o.kafkaBrokers,
     });
@@ -115,10 +143,8 @@ export async function runLoadtest(o: LoadtestOptions): Promise<LoadtestOutcome> 
   const say = o.progress ?? (() => {});
   const runId = Math.random().toString(36).slice(2, 8);
   const work = await mkdtemp(join(tmpdir(), 'spillway-loadtest-'));
-  // One slot (so one model thread) by default: on a small machine the models would otherwise take
-  // every core and starve the gateway and this generator, which real GPUs never do.
-  const slots = o.workerSlots ?? 1;
-  const totalSlots = o.mode === 'distributed' ? slots * (o.workerProcesses ?? 1) : slots;
+  const size = stackSize(o, c);
+  const { slots, totalSlots } = size;
   const runs: RunResult[] = [];
   let unit = c.rateUnit === 'capacity' ? (o.capacity ?? null) : 1;
 
@@ -131,7 +157,7 @@ export async function runLoadtest(o: LoadtestOptions): Promise<LoadtestOutcome> 
     runs.push(await runOnce(c, target, keys, unit, png, say));
   } else {
     const policy = await loadPolicyDir(policyDir);
-    const startStack = stackStarter(o, policyDir, slots, c.faults.length > 0);
+    const startStack = stackStarter(o, policyDir, size, c.faults.length > 0);
     if (unit === null) {
       // Accounts for what the probe could possibly complete, so per-account limits never cap it
       // (sized from the campaign's rates, they once capped a 256² probe at a quarter of capacity).

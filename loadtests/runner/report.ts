@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Campaign } from '../campaign-schema.ts';
 import { type ChartSpec, renderPage, type TableSpec } from '../report-page.ts';
 import type { RunResult } from './campaign-run.ts';
+import { describeCapacityStep } from './capacity-step.ts';
 import { quantile } from './recorder.ts';
 import { type Check, checkExpectations, type RunFigures, runFigures } from './verdict.ts';
 
@@ -151,6 +152,13 @@ function tables(rep: LoadReport): TableSpec[] {
       ]),
     },
   ];
+  const steps = rep.runs.filter(({ figures: f }) => f.capacityStep);
+  if (steps.length)
+    out.push({
+      title: 'How admission followed the capacity step (the kill-workers fault and its undo)',
+      head: ['run', 'what the controller estimated'],
+      rows: steps.map(({ run, figures: f }) => [run.label, describeCapacityStep(f.capacityStep!)]),
+    });
   for (const { run } of rep.runs) {
     const rows = Object.entries(run.endings ?? {})
       .sort(([a], [b]) => a.localeCompare(b))

@@ -1,5 +1,6 @@
 import type { Campaign } from '../campaign-schema.ts';
 import type { RunResult } from './campaign-run.ts';
+import { type CapacityStep, capacityStep } from './capacity-step.ts';
 import { ABANDONED } from './request-flow.ts';
 import { quantile, type SecondBucket } from './recorder.ts';
 
@@ -34,6 +35,8 @@ export interface RunFigures {
   /** Seconds after the trigger ended until queue and latency stayed normal; null = never. */
   recoverySeconds: number | null;
   triggerEndS: number | null;
+  /** How the controller's capacity estimate followed a kill-workers fault and its undo; null without one. */
+  capacityStep: CapacityStep | null;
 }
 
 export interface Check {
@@ -230,6 +233,7 @@ export function runFigures(r: RunResult, c: Campaign, capacity: number | null): 
     targetCpuShare: cpuShare(r),
     recoverySeconds: end === null ? null : recoverySeconds(r.buckets, c, Math.ceil(end / 1000)),
     triggerEndS: end === null ? null : end / 1000,
+    capacityStep: r.status.length > 0 ? capacityStep(r.status, c, r.durationMs) : null,
   };
 }
 

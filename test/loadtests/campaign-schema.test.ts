@@ -60,6 +60,17 @@ describe('campaign schema', () => {
     ).toThrow(/stages\.0\.duration/);
   });
 
+  it.each([0, 9, 1.5])('refuses stack.workers %s, naming it', (workers) => {
+    expect(() =>
+      parseCampaign({
+        name: 'x',
+        mix: [{ lane: 'chat', tier: 'free', weight: 1 }],
+        stages: [{ name: 's', duration: '1s', rate: 1 }],
+        stack: { workers },
+      }),
+    ).toThrow(/stack\.workers/);
+  });
+
   it('--scale multiplies rates and --duration compresses stages and faults in proportion', async () => {
     const c = await loadCampaign('retry-storm');
     const o = applyOverrides(c, { scale: 2, durationMs: campaignDurationMs(c) / 2 });
