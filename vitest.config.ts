@@ -14,6 +14,10 @@ export default defineConfig({
           include: ['test/**/*.test.ts'],
           exclude: ['test/**/*.int.test.ts', 'test/**/*.chaos.test.ts', 'test/**/*.load.test.ts'],
           testTimeout: 20_000,
+          // Vitest's default is one worker fewer than the cores: one on a 2-core CI machine. Unit
+          // files wait on child processes and timers as much as they compute; two workers took
+          // the project from 146–175 s to 96–106 s here, with no test changing its verdict.
+          maxWorkers: 2,
         },
       },
       {
