@@ -1,4 +1,5 @@
 import type { Campaign } from '../campaign-schema.ts';
+import { quantile } from './recorder.ts';
 import type { StatusSample } from './status-sampler.ts';
 
 /**
@@ -49,10 +50,11 @@ function median(samples: { t: number; capacity: number }[], fromMs: number, toMs
     .filter((s) => s.t >= fromMs && s.t < toMs)
     .map((s) => s.capacity)
     .sort((a, b) => a - b);
-  if (xs.length === 0) return null;
-  const mid = xs.length >> 1;
-  return xs.length % 2 ? xs[mid] : (xs[mid - 1] + xs[mid]) / 2;
+  return xs.length === 0 ? null : quantile(xs, 0.5);
 }
+
+/** Samples (one a second) a settled stretch spans at least: one lucky sample at the end is not settling. */
+const SETTLED_SAMPLES = 3;
 
 /** Seconds from `fromMs` to the first sample from which every later one in the window is in band. */
 function settledAfter(
@@ -63,12 +65,13 @@ function settledAfter(
 ): number | null {
   const window = samples.filter((s) => s.t >= fromMs && s.t < toMs);
   const inBand = (x: number) => Math.abs(x - level) <= STEP_BAND * level;
-  let settled: number | null = null;
-  for (const s of window) {
-    if (!inBand(s.capacity)) settled = null;
-    else settled ??= s.t;
+  let from = -1;
+  for (let i = 0; i < window.length; i++) {
+    if (!inBand(window[i].capacity)) from = -1;
+    else if (from < 0) from = i;
   }
-  return settled === null ? null : (settled - fromMs) / 1000;
+  if (from < 0 || window.length - from < SETTLED_SAMPLES) return null;
+  return (window[from].t - fromMs) / 1000;
 }
 
 /** One line for the command line and the report. */

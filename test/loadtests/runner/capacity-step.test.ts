@@ -45,7 +45,7 @@ describe('capacityStep', () => {
     )!;
     // Back out of the band at 13.9 s: settled from 14.9 s.
     expect(wobbly.dropSeconds).toBeCloseTo(6.9);
-    // After the undo it alternates 2.7 / 0.5 to the end: its median is no level it stays near.
+    // After the undo it alternates 2.7 / 0.5 to the end: no stretch of it stays in the band.
     expect(wobbly.restoreSeconds).toBeNull();
   });
 
