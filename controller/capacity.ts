@@ -48,11 +48,18 @@ export interface CapacityEstimate {
   /** Busy slots / total slots across live workers; null when none. */
   utilisation: number | null;
   known: boolean;
+  /**
+   * Set while no worker is live and the last learned capacity stands in (tuning.holdAfterLoss):
+   * when a worker was last counted. null otherwise.
+   */
+  heldSince: number | null;
 }
 
 export interface CapacityMemory {
   workers: Record<string, WorkerMemory>;
   jobCost: number;
+  /** The last estimate with a live worker in it, and when it was made. */
+  lastLive: { at: number; estimate: CapacityEstimate } | null;
 }
 
 /**
@@ -112,19 +119,40 @@ export function estimateCapacity(
   }
   const jobCost = jobsDelta > 0 ? costDelta / jobsDelta : (prev?.jobCost ?? 1);
   const total = Object.values(byLane).reduce((a, b) => a + b, 0);
-  return {
-    estimate: {
-      byLane,
-      sharedByLane,
-      total,
-      workers: live,
-      slots,
-      jobCost,
-      utilisation: slots > 0 ? busy / slots : null,
-      known: live > 0,
-    },
-    memory: { workers, jobCost },
+  const estimate: CapacityEstimate = {
+    byLane,
+    sharedByLane,
+    total,
+    workers: live,
+    slots,
+    jobCost,
+    utilisation: slots > 0 ? busy / slots : null,
+    known: live > 0,
+    heldSince: null,
   };
+  if (live > 0) return { estimate, memory: { workers, jobCost, lastLive: { at: now, estimate } } };
+  const held = heldEstimate(prev?.lastLive ?? null, now, tuning.holdAfterLoss);
+  return {
+    estimate: held ?? estimate,
+    memory: { workers, jobCost, lastLive: held ? (prev?.lastLive ?? null) : null },
+  };
+}
+
+/**
+ * With every worker gone, what they last did stands in for a while rather than nothing: a restart
+ * or a short split should not hand admission to the static fallback rates, which know nothing of
+ * this fleet (on a small one they admit many times what it serves, and all of it waits for the
+ * workers' return). Nothing is served meanwhile, so the backlog and the expected waits computed
+ * on this estimate grow and shed the lowest tiers first, as a queue behind slow workers would.
+ * The slots stay those of the last live workers so a job's service time stays what it was.
+ */
+function heldEstimate(
+  lastLive: CapacityMemory['lastLive'],
+  now: number,
+  holdMs: number,
+): CapacityEstimate | null {
+  if (!lastLive || now - lastLive.at >= holdMs) return null;
+  return { ...lastLive.estimate, workers: 0, utilisation: null, heldSince: lastLive.at };
 }
 
 function learnWorker(

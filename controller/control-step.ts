@@ -1,9 +1,10 @@
 import type { AdmissionState, GatewaySignal, WorkerSignal } from '../common/contracts/index.ts';
-import type { ActivePolicy } from '../common/policy/schema.ts';
+import type { ActivePolicy, Policy } from '../common/policy/schema.ts';
 import { type CapacityEstimate, type CapacityMemory, estimateCapacity, lendUnusedShare } from './capacity.ts';
 import { type Decision, decide, type LaneBudget, signupFactor } from './decision.ts';
 import { type DemandMemory, estimateDemand, type TrafficRates } from './demand.ts';
 import { expectedWaits, serviceTimeMs } from './expected-wait.ts';
+import type { ControlLaw, LaneLawInput } from './control-law.ts';
 import { lawFor } from './law-registry.ts';
 import { type ControlInputs, type Dependency, laneTier, type Saturation } from './observation.ts';
 import { targetWaitMs } from './queue-first.ts';
@@ -17,6 +18,8 @@ export interface ControllerMemory {
   capacity: CapacityMemory | null;
   demand: DemandMemory | null;
   lawMemory: Record<string, unknown>;
+  /** The factor each lane's law last chose; what a held capacity keeps using (see lawStep). */
+  factors: Record<string, number | null>;
   backlogCost: Record<string, number>;
   brownout: Record<string, number>;
 }
@@ -171,20 +174,16 @@ export function controlStep(
     const before = prev?.backlogCost[lane];
     const backlogSlope =
       before === undefined || capacity <= 0 ? 0 : (backlogCost[lane] - before) / dt / capacity;
-    const out = law.step(
-      {
-        lane,
-        intervalMs,
-        capacity,
-        headroom: Number.isFinite(headroom) ? headroom : -1,
-        congested,
-        backlogSlope,
-        utilisation: cap.estimate.utilisation,
-        pressure,
-      },
-      lawChanged ? null : (prev?.lawMemory[lane] ?? null),
-      policy,
-    );
+    const out = lawStep(law, prev, lawChanged, cap.estimate.heldSince !== null, lane, policy, {
+      lane,
+      intervalMs,
+      capacity,
+      headroom: Number.isFinite(headroom) ? headroom : -1,
+      congested,
+      backlogSlope,
+      utilisation: cap.estimate.utilisation,
+      pressure,
+    });
     lawMemory[lane] = out.memory;
     factors[lane] = out.factor;
     budgets[lane] = out.factor * capacity;
@@ -224,6 +223,7 @@ export function controlStep(
       capacity: cap.memory,
       demand: demand.memory,
       lawMemory,
+      factors,
       backlogCost,
       brownout: decision.brownout,
     },
@@ -240,6 +240,27 @@ export function controlStep(
       traffic,
     },
   };
+}
+
+/**
+ * The law's step for one lane, except while capacity is held (no worker live, estimate.heldSince):
+ * then the lane keeps the factor and law memory it had. Nothing is served, so the backlog grows
+ * whatever is admitted and the law would read that as admitting too much, cutting a paid tier
+ * well inside its maxWait; the held estimate's expected waits still shed each tier past its own.
+ */
+function lawStep(
+  law: ControlLaw<unknown>,
+  prev: ControllerMemory | null,
+  lawChanged: boolean,
+  held: boolean,
+  lane: string,
+  policy: Policy,
+  input: LaneLawInput,
+): { factor: number; memory: unknown } {
+  const before = lawChanged ? null : (prev?.lawMemory[lane] ?? null);
+  const factor = prev?.factors[lane];
+  if (held && !lawChanged && factor !== undefined && factor !== null) return { factor, memory: before };
+  return law.step(input, before, policy);
 }
 
 function maxKnown(...xs: (number | null)[]): number | null {
@@ -260,7 +281,15 @@ function describeLaws(
   cap: CapacityEstimate,
 ): string[] {
   if (!cap.known) return ['capacity unknown: no live worker has reported what it finishes'];
-  return lanes
-    .filter((l) => l.budget !== null)
-    .map((l) => `${l.lane}: budget ${l.budget!.toFixed(1)}/s = ${factors[l.lane]!.toFixed(3)} × capacity`);
+  const held =
+    cap.heldSince === null
+      ? []
+      : [
+          `capacity held: no live worker since ${new Date(cap.heldSince).toISOString()}, the last learned ${cap.total.toFixed(1)}/s stands in`,
+        ];
+  return held.concat(
+    lanes
+      .filter((l) => l.budget !== null)
+      .map((l) => `${l.lane}: budget ${l.budget!.toFixed(1)}/s = ${factors[l.lane]!.toFixed(3)} × capacity`),
+  );
 }

@@ -67,7 +67,7 @@ function render(s) {
       '</td><td>' + fmt(x.target, 2) + '</td><td>' + (x.ageMs === null ? '–' : fmt(x.ageMs / 1000)) + '</td></tr>';
   }
   sig += '<tr><td>capacity</td><td colspan="4">' + fmt(view.capacity.total) + ' cost/s from ' + view.capacity.workers +
-    ' workers · utilisation ' + fmt(view.capacity.utilisation === null ? null : view.capacity.utilisation * 100, 0) + ' %' +
+    ' workers' + (view.capacity.heldSince ? ' (held: the last learned capacity)' : '') + ' · utilisation ' + fmt(view.capacity.utilisation === null ? null : view.capacity.utilisation * 100, 0) + ' %' +
     ' · sign-ups ' + fmt(state.signup.rate) + '/s</td></tr>';
   document.getElementById('signals').innerHTML = sig;
   document.getElementById('reasons').innerHTML = state.reasons.map((r) => '<li>' + esc(r) + '</li>').join('');

@@ -130,6 +130,9 @@ export const CapacityLearning = z
       .min(1)
       .default(1.5)
       .describe('A worker silent for this many control intervals (at least 1 s each) counts for no capacity'),
+    holdAfterLoss: Duration.prefault('60s').describe(
+      'After the last live worker stops reporting (a restart, a network split), how long its learned capacity still stands in, so the queue it lets grow limits admission; then the static fallback rates apply. 0s: at once',
+    ),
   })
   .strict();
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { WorkerSignal } from '../../common/contracts/index.ts';
-import { estimateCapacity } from '../../controller/capacity.ts';
+import { DEFAULT_CAPACITY_TUNING, estimateCapacity } from '../../controller/capacity.ts';
 
 const signal = (at: number, costFinished: number, slotsBusy: number): WorkerSignal => ({
   source: 'worker',
@@ -104,5 +104,66 @@ describe('capacity learning from cumulative busy time', () => {
       total = out.estimate.total;
     }
     expect(total).toBeCloseTo(2, 6);
+  });
+});
+
+describe('capacity after the last worker is lost', () => {
+  const opts = (holdAfterLoss: number) => ({
+    intervalMs: 1000,
+    maxAgeMs: 5000,
+    laneShares: { chat: 1 },
+    backlogByLane: { chat: 50 },
+    tuning: { ...DEFAULT_CAPACITY_TUNING, holdAfterLoss },
+  });
+
+  /** The worker of learnedWith(50), learned over 6 s, then silent from 6 s on; estimates each second to `until`. */
+  function silentFrom6s(holdAfterLoss: number, until: number) {
+    let mem = estimateCapacity([signal(0, 0, 4)], null, 0, opts(holdAfterLoss)).memory;
+    const estimates = [];
+    for (let t = 1; t <= until; t++) {
+      const signals = t <= 6 ? [signal(t * 1000, t * 4, 4)] : [signal(6000, 24, 4)];
+      const out = estimateCapacity(signals, mem, t * 1000, opts(holdAfterLoss));
+      mem = out.memory;
+      estimates.push({ at: t * 1000, ...out.estimate });
+    }
+    return estimates;
+  }
+
+  it('the last learned capacity stands in for holdAfterLoss, with no live worker, no utilisation and the time it was last seen', () => {
+    const es = silentFrom6s(20_000, 30);
+    const at = (s: number) => es.find((e) => e.at === s * 1000)!;
+    expect(at(6)).toMatchObject({ known: true, workers: 1, heldSince: null });
+    // Late after 1.5 intervals: 8 s is the first estimate without the worker.
+    for (const s of [8, 15, 26]) {
+      expect(at(s)).toMatchObject({ known: true, workers: 0, utilisation: null, heldSince: 7000, slots: 4 });
+      expect(at(s).total).toBeCloseTo(4, 6);
+      expect(at(s).byLane.chat).toBeCloseTo(4, 6);
+    }
+    // 20 s after the last estimate that counted it (7 s), it is unknown: the static fallback applies.
+    expect(at(27)).toMatchObject({ known: false, total: 0, heldSince: null });
+    expect(at(30)).toMatchObject({ known: false, total: 0, heldSince: null });
+  });
+
+  it('holdAfterLoss 0s: unknown as soon as the worker is late', () => {
+    const es = silentFrom6s(0, 10);
+    expect(es.find((e) => e.at === 7000)).toMatchObject({ known: true, workers: 1 });
+    expect(es.find((e) => e.at === 8000)).toMatchObject({ known: false, total: 0 });
+  });
+
+  it('a worker that is learned again ends the hold, and a fleet that was never learned has none to hold', () => {
+    let mem = estimateCapacity([signal(0, 0, 4)], null, 0, opts(60_000)).memory;
+    for (let t = 1; t <= 6; t++)
+      mem = estimateCapacity([signal(t * 1000, t * 4, 4)], mem, t * 1000, opts(60_000)).memory;
+    const held = estimateCapacity([], mem, 9000, opts(60_000));
+    expect(held.estimate.heldSince).toBe(6000);
+    // Back (restarted, or heard again after a split): it is learned again from what it finishes,
+    // and the hold goes on until then.
+    const back = estimateCapacity([signal(10_000, 24, 4)], held.memory, 10_000, opts(60_000));
+    expect(back.estimate).toMatchObject({ known: true, workers: 0, heldSince: 6000 });
+    const learned = estimateCapacity([signal(11_000, 32, 4)], back.memory, 11_000, opts(60_000));
+    expect(learned.estimate).toMatchObject({ known: true, workers: 1, heldSince: null });
+    expect(learned.estimate.total).toBeCloseTo(8, 6);
+    const never = estimateCapacity([signal(0, 0, 4)], null, 0, opts(60_000));
+    expect(never.estimate).toMatchObject({ known: false, heldSince: null });
   });
 });

@@ -133,3 +133,56 @@ describe('capacity is learned, not configured', () => {
     expect(after / before).toBeGreaterThan(1.8);
   });
 });
+
+describe.each(['aimd', 'gradient'] as const)('every worker lost for a while (%s)', (law) => {
+  // A small fleet (4 units/s) far below the policy's static fallback rates (48 units/s), paid
+  // demand alone 1.5× capacity, and a flood of free.
+  function lostFor(outageIntervals: number, holdAfterLoss?: string) {
+    const extra = holdAfterLoss ? { control: { law, capacity: { holdAfterLoss } } } : {};
+    const active = testPolicy(law, extra);
+    const plant = plantWith(2, 2, active);
+    setDemand(plant, { pro: 2, plus: 4, free: 400 });
+    const loop = new Loop(plant, active).run(600);
+    const before = structuredClone(plant.totals);
+    plant.killWorker('w0');
+    plant.killWorker('w1');
+    loop.run(outageIntervals);
+    const outage = loop.last(outageIntervals);
+    // Restarted: new workers, learned again from what they finish.
+    plant.addWorker({ id: 'w2', lanes: ['chat', 'api'], capacity: 2, slots: 8 });
+    plant.addWorker({ id: 'w3', lanes: ['chat', 'api'], capacity: 2, slots: 8 });
+    loop.run(180);
+    const expired = (tier: string) =>
+      Object.entries(plant.totals)
+        .filter(([k]) => k.endsWith(`/${tier}`))
+        .reduce((a, [k, t]) => a + t.expired - before[k].expired, 0);
+    return { outage, expired, loop };
+  }
+
+  it('within holdAfterLoss the last fleet stands in: paid queues in full, free is not admitted to wait for nobody', () => {
+    const { outage, expired } = lostFor(30);
+    const total = (tier: string, f: 'offered' | 'admitted') => outage.reduce((a, r) => a + r[f][tier], 0);
+    expect(total('pro', 'admitted') / total('pro', 'offered')).toBeGreaterThanOrEqual(0.99);
+    expect(total('free', 'admitted')).toBe(0);
+    for (const r of outage.slice(2)) {
+      expect(r.view.capacity).toMatchObject({ known: true, workers: 0 });
+      expect(r.state.reasons.some((x) => x.startsWith('capacity held'))).toBe(true);
+    }
+    // Nothing admitted during or after the outage outlived its tier's maxWait.
+    for (const tier of TIERS) expect(expired(tier)).toBe(0);
+  });
+
+  it('with holdAfterLoss 0s the static fallback takes over at once: free work is admitted and expires', () => {
+    const { outage, expired } = lostFor(30, '0s');
+    expect(outage.reduce((a, r) => a + r.admitted.free, 0)).toBeGreaterThan(30);
+    expect(expired('free')).toBeGreaterThan(30);
+  });
+
+  it('past holdAfterLoss the static fallback rates apply', () => {
+    const { outage } = lostFor(70, '20s');
+    const reasons = (i: number) => outage[i].state.reasons.join(' | ');
+    expect(reasons(10)).toContain('capacity held');
+    expect(reasons(30)).toContain('capacity unknown');
+    expect(outage[30].state.lanes.chat.free.rate).toBe(2);
+  });
+});

@@ -197,6 +197,7 @@ describe('lanes as bulkheads', () => {
       jobCost: 1,
       utilisation: 1,
       known: true,
+      heldSince: null,
     };
     const idle = lendUnusedShare(cap, { chat: 500, api: 0 });
     expect(idle.chat).toBeCloseTo(85);
