@@ -1,6 +1,7 @@
 import type { AdmissionState } from '../common/contracts/index.ts';
 import type { Infra } from '../common/infra.ts';
 import type { PolicySource } from '../common/policy/policy-source.ts';
+import { uncappedTierAdmission } from '../common/policy/static-admission.ts';
 
 /**
  * The no-shedding baseline (SPILLWAY_CONTROLLER=off): publishes an always-open admission state
@@ -11,17 +12,8 @@ export function openAdmissionState(policy: PolicySource, version: number, now: n
   const lanes: AdmissionState['lanes'] = {};
   for (const lane of Object.keys(p.policy.lanes)) {
     lanes[lane] = {};
-    for (const [tier, t] of Object.entries(p.policy.tiers)) {
-      lanes[lane][tier] = {
-        mode: 'open',
-        rate: null,
-        burst: 0,
-        brownout: { level: 0 },
-        edits: true,
-        expectedWaitMs: 0,
-        maxWaitMs: t.maxWait,
-      };
-    }
+    for (const [tier, t] of Object.entries(p.policy.tiers))
+      lanes[lane][tier] = uncappedTierAdmission(t.maxWait);
   }
   return {
     v: 1,

@@ -12,6 +12,7 @@ import { createLogger } from '../common/log.ts';
 import { createMemoryInfra } from '../common/memory-infra.ts';
 import { loadPolicyDir } from '../common/policy/loader.ts';
 import { StaticPolicySource } from '../common/policy/policy-source.ts';
+import { uncappedTierAdmission } from '../common/policy/static-admission.ts';
 import { hashKey } from './api-keys.ts';
 import { createGateway, serveGateway } from './service.ts';
 
@@ -48,15 +49,7 @@ async function benchInfra(dataDir: string): Promise<Infra> {
 }
 
 function openAdmission(now: number, policyVersion: string): AdmissionState {
-  const open = {
-    mode: 'open' as const,
-    rate: null,
-    burst: 0,
-    brownout: { level: 0 },
-    edits: true,
-    expectedWaitMs: 0,
-    maxWaitMs: 600_000,
-  };
+  const open = uncappedTierAdmission(600_000);
   return {
     v: 1,
     version: 1,

@@ -14,6 +14,19 @@ export function burstFor(rate: number, intervalMs: number, policy: Policy): numb
   return Math.max(largest, (rate * intervalMs) / 1000);
 }
 
+/** A lane × tier admitted without a cap or a brownout: the no-shedding baseline, benches and tests. */
+export function uncappedTierAdmission(maxWaitMs: number): TierAdmission {
+  return {
+    mode: 'open',
+    rate: null,
+    burst: 0,
+    brownout: { level: 0 },
+    edits: true,
+    expectedWaitMs: 0,
+    maxWaitMs,
+  };
+}
+
 /** The static limit of one lane × tier: the policy's fallback rate, or shed when it names none. */
 export function staticTierAdmission(policy: Policy, lane: string, tier: string): TierAdmission {
   const rate = fallbackRate(policy, lane, tier);

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { AdmissionState, TierAdmission, WorkerSignal } from '../../common/contracts/index.ts';
 import { estimateCapacity } from '../../controller/capacity.ts';
 import { SimulatedPlant } from '../../controller/plant.ts';
+import { uncappedTierAdmission } from '../../common/policy/static-admission.ts';
 
 /** One lane, one tier, one worker of 10 GPU units/s: small enough to check by hand. */
 function plant(over: { editShare?: number; capacity?: number; maxWaitMs?: number } = {}) {
@@ -27,16 +28,7 @@ function state(tier: Partial<TierAdmission>): AdmissionState {
     law: 'aimd',
     lanes: {
       chat: {
-        free: {
-          mode: 'open',
-          rate: null,
-          burst: 0,
-          brownout: { level: 0 },
-          edits: true,
-          expectedWaitMs: 0,
-          maxWaitMs: 1,
-          ...tier,
-        },
+        free: { ...uncappedTierAdmission(1), ...tier },
       },
     },
     signup: { rate: null, burst: 0 },

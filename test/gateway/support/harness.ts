@@ -10,6 +10,7 @@ import { createMemoryInfra } from '../../../common/memory-infra.ts';
 import { mergePolicyDocs } from '../../../common/policy/loader.ts';
 import { StaticPolicySource } from '../../../common/policy/policy-source.ts';
 import { type ActivePolicy, Policy } from '../../../common/policy/schema.ts';
+import { uncappedTierAdmission } from '../../../common/policy/static-admission.ts';
 import { createGateway, type Gateway, type GatewayDeps, serveGateway } from '../../../gateway/service.ts';
 import { type FakeWorker, startFakeWorker } from './fake-worker.ts';
 
@@ -31,16 +32,7 @@ export async function testPolicy(override: Record<string, unknown> = {}): Promis
 }
 
 export function openTier(overrides: Partial<TierAdmission> = {}): TierAdmission {
-  return {
-    mode: 'open',
-    rate: null,
-    burst: 0,
-    brownout: { level: 0 },
-    edits: true,
-    expectedWaitMs: 0,
-    maxWaitMs: 600_000,
-    ...overrides,
-  };
+  return { ...uncappedTierAdmission(600_000), ...overrides };
 }
 
 /** An admission state with every lane × tier open and uncapped, with per-tier overrides. */
