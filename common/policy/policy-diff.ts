@@ -1,6 +1,7 @@
 import { isPaidTier, tiersByPriority } from './paid-tiers.ts';
-import type { BrownoutStep, Policy, RolloutGate, TierPolicy } from './schema.ts';
-import { formatDuration, formatRate } from './units.ts';
+import { type BrownoutStep, Policy, type RolloutGate, type TierPolicy } from './schema.ts';
+import { policyJsonSchema } from './json-schema.ts';
+import { DURATION_PATTERN, formatDuration, formatRate, RATE_PATTERN } from './units.ts';
 
 /*
  * What changes between two policies, in the words ops use ("free max wait 5m → 2m"). Pure; the
@@ -123,15 +124,45 @@ function flatten(v: unknown, prefix: string, out: Map<string, unknown>) {
   return out;
 }
 
-// Leaf names holding milliseconds / per-second rates outside tiers (the schema's Duration and Rate).
-const DURATION_KEYS = /(Latency|MaxAge|Timeout|Ttl)$|^(interval|ttl)$/;
+type JsonSchema = {
+  pattern?: string;
+  properties?: Record<string, JsonSchema>;
+  additionalProperties?: JsonSchema | boolean;
+  anyOf?: JsonSchema[];
+  oneOf?: JsonSchema[];
+  allOf?: JsonSchema[];
+};
+
+/**
+ * Where the policy holds a Duration (ms once parsed) or a Rate (per second), read from the JSON
+ * Schema the editors use rather than guessed from field names: a field added to the zod schema is
+ * shown in its units here with no list to keep up. `*` stands for a map key (a lane, a tier).
+ */
+function unitFields(schema: JsonSchema, path: string, out: [RegExp, 'duration' | 'rate'][]) {
+  const at = () => new RegExp(`^${path.replaceAll('.', '\\.').replaceAll('*', '[^.]+')}$`);
+  if (schema.pattern === DURATION_PATTERN.source) out.push([at(), 'duration']);
+  if (schema.pattern === RATE_PATTERN.source) out.push([at(), 'rate']);
+  const join = (k: string) => (path ? `${path}.${k}` : k);
+  for (const [k, x] of Object.entries(schema.properties ?? {})) unitFields(x, join(k), out);
+  if (typeof schema.additionalProperties === 'object')
+    unitFields(schema.additionalProperties, join('*'), out);
+  for (const x of [...(schema.anyOf ?? []), ...(schema.oneOf ?? []), ...(schema.allOf ?? [])])
+    unitFields(x, path, out);
+  return out;
+}
+
+let units: [RegExp, 'duration' | 'rate'][] | null = null;
+
+function unitOf(key: string): 'duration' | 'rate' | null {
+  units ??= unitFields(policyJsonSchema() as JsonSchema, '', []);
+  return units.find(([re]) => re.test(key))?.[1] ?? null;
+}
 
 function show(key: string, v: unknown): string {
   if (typeof v !== 'number') return String(v);
-  const leaf = key.slice(key.lastIndexOf('.') + 1);
-  if (DURATION_KEYS.test(leaf)) return ms(v);
-  if (leaf === 'perClient') return perHour(v);
-  if (leaf === 'global') return rate(v);
+  const unit = unitOf(key);
+  if (unit === 'duration') return ms(v);
+  if (unit === 'rate') return key.endsWith('.perClient') ? perHour(v) : rate(v);
   return num(v);
 }
 
@@ -157,9 +188,13 @@ function modelChanges(a: Policy, b: Policy): string[] {
   return out;
 }
 
+/** Every section but those with a describer of their own above: a section added later is never silent. */
+const DESCRIBED = new Set(['tiers', 'rollout', 'lanes', 'fallback', 'models']);
+const OTHER_SECTIONS = Object.keys(Policy.shape).filter((k) => !DESCRIBED.has(k)) as (keyof Policy)[];
+
 function otherChanges(a: Policy, b: Policy): string[] {
   const out: string[] = [];
-  for (const section of ['operations', 'signup', 'control', 'saturation', 'limits'] as const) {
+  for (const section of OTHER_SECTIONS) {
     const fa = flatten(a[section], section, new Map());
     const fb = flatten(b[section], section, new Map());
     for (const key of new Set([...fa.keys(), ...fb.keys()])) {

@@ -26,6 +26,30 @@ describe('describePolicyDiff', () => {
     ]);
   });
 
+  it('shows every duration and rate in its units, from the schema, in every section', () => {
+    const after = policy(
+      [
+        'workers: { lease: 30s, deliveryRetry: 1m, maxAttempts: 5 }',
+        'control: { interval: 500ms, capacity: { sampleWindow: 5s, holdAfterLoss: 20s } }',
+        'signup: { perClient: 10/h, global: 200/s }',
+        'limits: { urlTtl: 2h, maxParts: 8 }',
+        '',
+      ].join('\n'),
+    );
+    expect(describePolicyDiff(policy(), after)).toEqual([
+      'control.interval 1s → 500ms',
+      'control.capacity.sampleWindow 10s → 5s',
+      'control.capacity.holdAfterLoss 1m → 20s',
+      'signup.perClient 5/h → 10/h',
+      'signup.global 300/s → 200/s',
+      'limits.maxParts 16 → 8',
+      'limits.urlTtl 1h → 2h',
+      'workers.lease 15s → 30s',
+      'workers.maxAttempts 3 → 5',
+      'workers.deliveryRetry 30s → 1m',
+    ]);
+  });
+
   it('reports gates removed and nothing for identical policies', () => {
     const gated = policy('rollout:\n  - { feature: stream, tier: free, enabled: false }\n');
     expect(describePolicyDiff(gated, policy())).toEqual(['gate removed: stream for free (now open)']);
