@@ -24,6 +24,12 @@ export interface DistributedOptions {
   redisUrl?: string;
   /** Kafka brokers to use instead of starting one (restart-kafka is then not supported). */
   kafkaBrokers?: string;
+  /**
+   * A latency proxy, in this process, between the gateway and Redis, for the slow-store and
+   * slow-auth faults. Without one the gateway reaches Redis directly: the proxy is a hop through
+   * the load generator's event loop on every round trip the gateway makes, refusals included.
+   */
+  slowableRedisLink?: boolean;
   /** Extra environment for every process (e.g. SPILLWAY_LOG_LEVEL). */
   env?: Record<string, string>;
   readyTimeoutMs?: number;
@@ -99,7 +105,7 @@ async function startControlPlane(
 /**
  * Starts the distributed mode on one machine, on free loopback ports: a real Redis and a real
  * Kafka broker (unless given), then `spillway start controller|gateway|inference` as child
- * processes. The gateway reaches Redis through a latency proxy (the slow-store fault); the
+ * processes. The gateway reaches Redis through a latency proxy when asked (slow-store faults); the
  * controller runs in mode `on`, none runs in `static`, and in `off` the runner publishes the
  * always-open admission state. Everything started is stopped by close() (SIGTERM, then SIGKILL).
  */
@@ -127,8 +133,8 @@ export async function startDistributedTarget(o: DistributedOptions): Promise<Tar
     );
     if (kafka) closers.push(() => kafka.process.stop(5000));
     if (redis) closers.push(() => redis.stop());
-    const proxy = await redisProxy(servers.redisUrl);
-    closers.push(() => proxy.close());
+    const proxy = o.slowableRedisLink ? await redisProxy(servers.redisUrl) : null;
+    if (proxy) closers.push(() => proxy.close());
     const readyMs = o.readyTimeoutMs ?? 90_000;
     const slots = o.workerSlots ?? 1;
     const env: Record<string, string> = {
@@ -152,7 +158,7 @@ export async function startDistributedTarget(o: DistributedOptions): Promise<Tar
       ...env,
       PORT: String(port),
       SPILLWAY_ACCOUNTS_FILE: o.accountsFile,
-      SPILLWAY_REDIS_URL: viaProxy(servers.redisUrl, proxy.port),
+      SPILLWAY_REDIS_URL: proxy ? viaProxy(servers.redisUrl, proxy.port) : servers.redisUrl,
     });
     onExit.push(() => gateway.killNow());
     // Closed before the workers: it drains its requests while they can still finish jobs.

@@ -15,6 +15,7 @@ import { probeCapacity } from './capacity-probe.ts';
 import { ImagesClient } from './http-client.ts';
 import { buildReport, type LoadReport, writeReport } from './report.ts';
 import { startDistributedTarget } from './distributed-target.ts';
+import { needsSlowableRedisLink } from './stack-faults.ts';
 import { type ControllerMode, startEmbeddedTarget, type Target, urlTarget } from './target.ts';
 
 /** `spillway loadtest`: options after flag parsing. */
@@ -117,13 +118,14 @@ export function stackSize(
 }
 
 /** The stack a run starts for one admission mode: embedded (one process) or distributed. */
-function stackStarter(o: LoadtestOptions, policyDir: string, size: StackSize, faults: boolean) {
+function stackStarter(o: LoadtestOptions, policyDir: string, size: StackSize, faults: Campaign['faults']) {
   return (controller: ControllerMode, accountsFile: string): Promise<Target> => {
     const common = { controller, accountsFile, policyDir, workerSlots: size.slots, env: o.env };
     // Hooks only when there are faults to apply: otherwise the stack runs as `npm start` does.
-    if (o.mode !== 'distributed') return startEmbeddedTarget({ ...common, faultHooks: faults });
+    if (o.mode !== 'distributed') return startEmbeddedTarget({ ...common, faultHooks: faults.length > 0 });
     return startDistributedTarget({
       ...common,
+      slowableRedisLink: needsSlowableRedisLink(faults),
       workerProcesses: size.processes,
       redisUrl: o.redisUrl,
       kafkaBrokers: o.kafkaBrokers,
@@ -157,7 +159,7 @@ export async function runLoadtest(o: LoadtestOptions): Promise<LoadtestOutcome> 
     runs.push(await runOnce(c, target, keys, unit, png, say));
   } else {
     const policy = await loadPolicyDir(policyDir);
-    const startStack = stackStarter(o, policyDir, size, c.faults.length > 0);
+    const startStack = stackStarter(o, policyDir, size, c.faults);
     if (unit === null) {
       // Accounts for what the probe could possibly complete, so per-account limits never cap it
       // (sized from the campaign's rates, they once capped a 256² probe at a quarter of capacity).

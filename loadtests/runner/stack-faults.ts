@@ -10,11 +10,23 @@ import type { AppliedFault, FaultInjector } from './target.ts';
 /** What a distributed load-test stack exposes to faults. */
 export interface StackParts {
   fleet: InferenceFleet;
-  /** Between the gateway and Redis: its job store and its account look-ups (auth). */
-  gatewayRedisProxy: LatencyProxy;
+  /**
+   * Between the gateway and Redis: its job store and its account look-ups (auth). null when the
+   * stack was started without one (see needsSlowableRedisLink).
+   */
+  gatewayRedisProxy: LatencyProxy | null;
   /** Servers the runner started and may restart; null when the caller gave their addresses. */
   redis: RedisServer | null;
   kafka: KafkaBroker | null;
+}
+
+/**
+ * Whether a distributed stack for these faults needs the latency proxy on the gateway's Redis
+ * link. Only the slow-* faults use it, and it is not free: every round trip the gateway makes
+ * would cross the load generator's event loop, adding its stalls to the latency being measured.
+ */
+export function needsSlowableRedisLink(faults: readonly Pick<Fault, 'kind'>[]): boolean {
+  return faults.some((f) => f.kind === 'slow-store' || f.kind === 'slow-auth');
 }
 
 // The simulator's defaults for a fault that does not say (loadtests/simulator/simulate.ts).
@@ -33,6 +45,8 @@ export class StackFaults implements FaultInjector {
   constructor(private readonly s: StackParts) {}
 
   unsupported(kind: FaultKind): string | null {
+    if ((kind === 'slow-store' || kind === 'slow-auth') && !this.s.gatewayRedisProxy)
+      return "the stack was started without a latency proxy on the gateway's Redis link";
     if (kind === 'slow-blob') return 'images are files in a shared local directory (no network hop to slow)';
     if (kind === 'restart-kafka' && !this.s.kafka)
       return 'Kafka was given (SPILLWAY_KAFKA_BROKERS), not started by the runner: not restarted';
@@ -127,6 +141,6 @@ export class StackFaults implements FaultInjector {
   private setDelay(): void {
     const worst = Math.max(0, ...[...this.slow].map((e) => e.ms));
     // Half each way: one request and its reply together take the fault's latency longer.
-    this.s.gatewayRedisProxy.setDelay(worst / 2);
+    this.s.gatewayRedisProxy?.setDelay(worst / 2);
   }
 }
