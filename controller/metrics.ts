@@ -36,6 +36,16 @@ const capacity = gauge(
   'Learned capacity in cost units per second',
   ['lane'],
 );
+const liveWorkers = gauge(
+  'spillway_controller_workers_live',
+  'Inference workers whose reports the capacity estimate counts now',
+  [],
+);
+const capacitySource = gauge(
+  'spillway_controller_capacity_source',
+  '1 for where capacity comes from: learned (live workers), held (none live, the last learned stands in), unknown (static fallback)',
+  ['source'],
+);
 const saturation = gauge(
   'spillway_controller_saturation',
   'Dependency saturation against its target (1 = at target)',
@@ -75,6 +85,7 @@ const policyInfo = gauge('spillway_controller_policy_info', 'Policy version the 
 ]);
 
 const MODES = ['open', 'async-only', 'shed'] as const;
+const CAPACITY_SOURCES = ['learned', 'held', 'unknown'] as const;
 const everSeen = new Set<string>();
 
 export const controllerMetrics = {
@@ -104,6 +115,9 @@ export const controllerMetrics = {
     }
     for (const t of view.tiers) backlog.set({ lane: t.lane, tier: t.tier }, t.backlogJobs);
     for (const [lane, c] of Object.entries(view.laneCapacity)) capacity.set({ lane }, c);
+    liveWorkers.set(view.capacity.workers);
+    const source = !view.capacity.known ? 'unknown' : view.capacity.heldSince === null ? 'learned' : 'held';
+    for (const s of CAPACITY_SOURCES) capacitySource.set({ source: s }, s === source ? 1 : 0);
     for (const [dep, s] of Object.entries(view.saturation)) {
       if (s.value !== null) saturation.set({ dependency: dep }, s.value);
       saturationTarget.set({ dependency: dep }, s.target);

@@ -30,6 +30,7 @@ export function alertRules(tiers: TierClasses): AlertRule[] {
   const fallback = 'sum(spillway_gateway_admission_static_fallback)';
   const staleness = 'max by (dependency) (time() - spillway_controller_signal_timestamp_seconds)';
   const deadLetters = 'sum(increase(spillway_worker_dead_letter_total[10m]))';
+  const liveWorkers = 'max(spillway_controller_workers_live)';
   return [
     {
       alert: 'SpillwayPaidRefusedWhileFreeAdmitted',
@@ -91,6 +92,16 @@ export function alertRules(tiers: TierClasses): AlertRule[] {
       summary: 'No fresh {{ $labels.dependency }} signal for {{ $value | humanizeDuration }}',
       description:
         'The controller ignores signals older than the policy signalMaxAge, so its view of {{ $labels.dependency }} is unknown and it runs on fallbacks. Check the reporting workers or gateways.',
+    },
+    {
+      alert: 'SpillwayNoLiveWorker',
+      signal: liveWorkers,
+      expr: `${liveWorkers} < 1`,
+      for: '30s',
+      severity: 'page',
+      summary: 'No inference worker is reporting',
+      description:
+        'Nothing is being served. The controller keeps admitting on the last capacity it learned for the policy control.capacity.holdAfterLoss (spillway_controller_capacity_source="held"), shedding tiers as their queues pass their maximum wait; after that, gateways run on the static fallback rates. Check the inference processes and their link to Redis and Kafka.',
     },
     {
       alert: 'SpillwayDeadLetterGrowing',

@@ -100,6 +100,20 @@ export function controllerDashboard(): Dashboard {
           },
         ],
       }),
+      timeseries({
+        title: 'Live workers and capacity source',
+        description:
+          'Workers the capacity estimate counts. held = none live, the last learned capacity stands in (policy holdAfterLoss); unknown = static fallback.',
+        unit: 'short',
+        width: 8,
+        queries: [
+          { expr: 'max(spillway_controller_workers_live)', legend: 'live workers' },
+          {
+            expr: 'max by (source) (spillway_controller_capacity_source) > 0',
+            legend: 'capacity {{source}}',
+          },
+        ],
+      }),
       row('Signals'),
       timeseries({
         title: 'Saturation by dependency',
