@@ -11,7 +11,7 @@ const USAGE = `usage: spillway loadtest <campaign> [--url URL --accounts FILE | 
          [--policy DIR] [--worker-slots N] [--worker-processes N] [--export-json FILE] [--quiet]
 
 <campaign> is a YAML file or a name from loadtests/campaigns/ (launch-day, steady, soak, retry-storm,
-capacity-drop, launch-week). --export-json writes the resolved campaign as JSON for the k6 script
+capacity-drop, fleet-restart, launch-week). --export-json writes the resolved campaign as JSON for the k6 script
 (k6 run -e CAMPAIGN=file.json -e BASE_URL=… loadtests/k6/campaign.ts) and exits.
 --mode embedded (default) starts \`spillway start\` in one child process with --worker-slots
 workers of one slot each; --mode distributed starts a Redis, a Kafka broker and the gateway,

@@ -144,6 +144,36 @@ describe('capacity after the last worker is lost', () => {
     expect(at(30)).toMatchObject({ known: false, total: 0, heldSince: null });
   });
 
+  it('workers that die together are held together, though they go late a report apart', () => {
+    const two = (aUntil: number, bUntil: number, until: number) => {
+      const report = (id: string, t: number, last: number) => ({
+        ...signal(Math.min(t, last) * 1000, Math.min(t, last) * 4, 4),
+        id,
+      });
+      let mem = estimateCapacity([report('a', 0, 0), report('b', 0, 0)], null, 0, opts(60_000)).memory;
+      let estimate = null;
+      for (let t = 1; t <= until; t++) {
+        const out = estimateCapacity(
+          [report('a', t, aUntil), report('b', t, bUntil)],
+          mem,
+          t * 1000,
+          opts(60_000),
+        );
+        mem = out.memory;
+        estimate = out.estimate;
+      }
+      return estimate!;
+    };
+    // a's last report at 6 s, b's at 7 s: at 8 s only b counts (4/s), at 9 s neither.
+    const together = two(6, 7, 12);
+    expect(together).toMatchObject({ known: true, workers: 0 });
+    expect(together.total).toBeCloseTo(8, 6);
+    // a lost at 6 s, b living on to 20 s: what was lost last is b alone.
+    const apart = two(6, 20, 25);
+    expect(apart).toMatchObject({ known: true, workers: 0 });
+    expect(apart.total).toBeCloseTo(4, 6);
+  });
+
   it('holdAfterLoss 0s: unknown as soon as the worker is late', () => {
     const es = silentFrom6s(0, 10);
     expect(es.find((e) => e.at === 7000)).toMatchObject({ known: true, workers: 1 });

@@ -11,7 +11,15 @@ import {
 } from '../../loadtests/campaign-schema.ts';
 
 const DIR = new URL('../../loadtests/campaigns/', import.meta.url);
-const SHIPPED = ['launch-day', 'steady', 'soak', 'retry-storm', 'capacity-drop', 'launch-week'];
+const SHIPPED = [
+  'launch-day',
+  'steady',
+  'soak',
+  'retry-storm',
+  'capacity-drop',
+  'fleet-restart',
+  'launch-week',
+];
 
 describe('campaign schema', () => {
   it('ships every required campaign, each valid', async () => {

@@ -3,7 +3,7 @@ import { workersFor } from '../../../common/fault-size.ts';
 import { loadCampaign, parseCampaign } from '../../../loadtests/campaign-schema.ts';
 import { stackSize } from '../../../loadtests/runner/loadtest.ts';
 
-const SHIPPED = ['launch-day', 'steady', 'soak', 'retry-storm', 'capacity-drop'];
+const SHIPPED = ['launch-day', 'steady', 'soak', 'retry-storm', 'capacity-drop', 'fleet-restart'];
 
 const campaign = (stack?: { workers: number }) =>
   parseCampaign({
