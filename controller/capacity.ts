@@ -41,6 +41,8 @@ export interface CapacityEstimate {
   total: number;
   /** Workers counted now. */
   workers: number;
+  /** Workers that reported within the lateness window, counted or not yet learned. */
+  reporting: number;
   /** Slots of the workers counted now. */
   slots: number;
   /** Cost units per job, learned from the same counters (1 until known). */
@@ -96,6 +98,7 @@ export function estimateCapacity(
   let busy = 0;
   let slots = 0;
   let live = 0;
+  let reporting = 0;
   let costDelta = 0;
   let jobsDelta = 0;
   const tuning = opts.tuning ?? DEFAULT_CAPACITY_TUNING;
@@ -110,8 +113,9 @@ export function estimateCapacity(
       costDelta += s.costFinished - before.costFinished;
       jobsDelta += s.jobsFinished - before.jobsFinished;
     }
-    if (age > workerLateAfterMs(opts.intervalMs, tuning.workerLateIntervals) || learned.capacity === null)
-      continue;
+    if (age > workerLateAfterMs(opts.intervalMs, tuning.workerLateIntervals)) continue;
+    reporting++;
+    if (learned.capacity === null) continue;
     live++;
     busy += s.slotsBusy;
     slots += s.slotsTotal;
@@ -124,6 +128,7 @@ export function estimateCapacity(
     sharedByLane,
     total,
     workers: live,
+    reporting,
     slots,
     jobCost,
     utilisation: slots > 0 ? busy / slots : null,
@@ -137,7 +142,7 @@ export function estimateCapacity(
       memory: { workers, jobCost, lastLive: fleetToHold(prev?.lastLive ?? null, estimate, now, late) },
     };
   }
-  const held = heldEstimate(prev?.lastLive ?? null, now, tuning.holdAfterLoss);
+  const held = heldEstimate(prev?.lastLive ?? null, now, tuning.holdAfterLoss, reporting);
   return {
     estimate: held ?? estimate,
     memory: { workers, jobCost, lastLive: held ? (prev?.lastLive ?? null) : null },
@@ -172,9 +177,10 @@ function heldEstimate(
   lastLive: CapacityMemory['lastLive'],
   now: number,
   holdMs: number,
+  reporting: number,
 ): CapacityEstimate | null {
   if (!lastLive || now - lastLive.at >= holdMs) return null;
-  return { ...lastLive.estimate, workers: 0, utilisation: null, heldSince: lastLive.at };
+  return { ...lastLive.estimate, workers: 0, reporting, utilisation: null, heldSince: lastLive.at };
 }
 
 function learnWorker(

@@ -36,9 +36,9 @@ const capacity = gauge(
   'Learned capacity in cost units per second',
   ['lane'],
 );
-const liveWorkers = gauge(
-  'spillway_controller_workers_live',
-  'Inference workers whose reports the capacity estimate counts now',
+const reportingWorkers = gauge(
+  'spillway_controller_workers_reporting',
+  'Inference workers that reported recently (policy workerLateIntervals), whether or not their capacity is learned yet',
   [],
 );
 const capacitySource = gauge(
@@ -115,7 +115,7 @@ export const controllerMetrics = {
     }
     for (const t of view.tiers) backlog.set({ lane: t.lane, tier: t.tier }, t.backlogJobs);
     for (const [lane, c] of Object.entries(view.laneCapacity)) capacity.set({ lane }, c);
-    liveWorkers.set(view.capacity.workers);
+    reportingWorkers.set(view.capacity.reporting);
     const source = !view.capacity.known ? 'unknown' : view.capacity.heldSince === null ? 'learned' : 'held';
     for (const s of CAPACITY_SOURCES) capacitySource.set({ source: s }, s === source ? 1 : 0);
     for (const [dep, s] of Object.entries(view.saturation)) {

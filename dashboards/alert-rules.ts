@@ -30,7 +30,7 @@ export function alertRules(tiers: TierClasses): AlertRule[] {
   const fallback = 'sum(spillway_gateway_admission_static_fallback)';
   const staleness = 'max by (dependency) (time() - spillway_controller_signal_timestamp_seconds)';
   const deadLetters = 'sum(increase(spillway_worker_dead_letter_total[10m]))';
-  const liveWorkers = 'max(spillway_controller_workers_live)';
+  const reportingWorkers = 'max(spillway_controller_workers_reporting)';
   return [
     {
       alert: 'SpillwayPaidRefusedWhileFreeAdmitted',
@@ -95,8 +95,8 @@ export function alertRules(tiers: TierClasses): AlertRule[] {
     },
     {
       alert: 'SpillwayNoLiveWorker',
-      signal: liveWorkers,
-      expr: `${liveWorkers} < 1`,
+      signal: reportingWorkers,
+      expr: `${reportingWorkers} < 1`,
       for: '30s',
       severity: 'page',
       summary: 'No inference worker is reporting',

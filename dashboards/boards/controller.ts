@@ -101,13 +101,13 @@ export function controllerDashboard(): Dashboard {
         ],
       }),
       timeseries({
-        title: 'Live workers and capacity source',
+        title: 'Workers reporting and capacity source',
         description:
-          'Workers the capacity estimate counts. held = none live, the last learned capacity stands in (policy holdAfterLoss); unknown = static fallback.',
+          'Workers reporting, learned or not. held = none live, the last learned capacity stands in (policy holdAfterLoss); unknown = static fallback.',
         unit: 'short',
         width: 8,
         queries: [
-          { expr: 'max(spillway_controller_workers_live)', legend: 'live workers' },
+          { expr: 'max(spillway_controller_workers_reporting)', legend: 'workers reporting' },
           {
             expr: 'max by (source) (spillway_controller_capacity_source) > 0',
             legend: 'capacity {{source}}',

@@ -198,6 +198,7 @@ describe('lanes as bulkheads', () => {
       utilisation: 1,
       known: true,
       heldSince: null,
+      reporting: 2,
     };
     const idle = lendUnusedShare(cap, { chat: 500, api: 0 });
     expect(idle.chat).toBeCloseTo(85);

@@ -11,7 +11,7 @@ async function value(name: string, labels = ''): Promise<number> {
 }
 
 describe('controller metrics', () => {
-  it('say how many workers are live and where capacity comes from: learned, held, then unknown', async () => {
+  it('say how many workers report and where capacity comes from: learned, held, then unknown', async () => {
     const active = testPolicy('aimd', { control: { law: 'aimd', capacity: { holdAfterLoss: '20s' } } });
     const plant = plantWith(2, 5, active);
     setDemand(plant, { pro: 2, plus: 2, free: 50 });
@@ -29,15 +29,20 @@ describe('controller metrics', () => {
           ]),
         ),
       );
+    // Reporting from the first interval, though nothing is learned yet: not a fleet that is gone.
+    loop.run(1);
+    publish();
+    expect(await value('spillway_controller_workers_reporting')).toBe(2);
+    expect(await source()).toEqual({ learned: 0, held: 0, unknown: 1 });
     loop.run(60);
     publish();
-    expect(await value('spillway_controller_workers_live')).toBe(2);
+    expect(await value('spillway_controller_workers_reporting')).toBe(2);
     expect(await source()).toEqual({ learned: 1, held: 0, unknown: 0 });
     plant.killWorker('w0');
     plant.killWorker('w1');
     loop.run(10);
     publish();
-    expect(await value('spillway_controller_workers_live')).toBe(0);
+    expect(await value('spillway_controller_workers_reporting')).toBe(0);
     expect(await source()).toEqual({ learned: 0, held: 1, unknown: 0 });
     loop.run(20);
     publish();
