@@ -16,36 +16,26 @@ describe('controller metrics', () => {
     const plant = plantWith(2, 5, active);
     setDemand(plant, { pro: 2, plus: 2, free: 50 });
     const loop = new Loop(plant, active);
-    const publish = () => {
+    /** Runs `intervals`, publishes the last state as the controller does, and reads the metrics back. */
+    const runFor = async (intervals: number) => {
+      loop.run(intervals);
       const last = loop.last(1)[0];
       controllerMetrics.state(last.state, last.view);
-    };
-    const source = async () =>
-      Object.fromEntries(
-        await Promise.all(
-          ['learned', 'held', 'unknown'].map(async (s) => [
-            s,
-            await value('spillway_controller_capacity_source', `{source="${s}"}`),
-          ]),
-        ),
+      const sources = ['learned', 'held', 'unknown'];
+      const flags = await Promise.all(
+        sources.map((s) => value('spillway_controller_capacity_source', `{source="${s}"}`)),
       );
+      return {
+        reporting: await value('spillway_controller_workers_reporting'),
+        source: sources.filter((_, k) => flags[k] === 1),
+      };
+    };
     // Reporting from the first interval, though nothing is learned yet: not a fleet that is gone.
-    loop.run(1);
-    publish();
-    expect(await value('spillway_controller_workers_reporting')).toBe(2);
-    expect(await source()).toEqual({ learned: 0, held: 0, unknown: 1 });
-    loop.run(60);
-    publish();
-    expect(await value('spillway_controller_workers_reporting')).toBe(2);
-    expect(await source()).toEqual({ learned: 1, held: 0, unknown: 0 });
+    expect(await runFor(1)).toEqual({ reporting: 2, source: ['unknown'] });
+    expect(await runFor(60)).toEqual({ reporting: 2, source: ['learned'] });
     plant.killWorker('w0');
     plant.killWorker('w1');
-    loop.run(10);
-    publish();
-    expect(await value('spillway_controller_workers_reporting')).toBe(0);
-    expect(await source()).toEqual({ learned: 0, held: 1, unknown: 0 });
-    loop.run(20);
-    publish();
-    expect(await source()).toEqual({ learned: 0, held: 0, unknown: 1 });
+    expect(await runFor(10)).toEqual({ reporting: 0, source: ['held'] });
+    expect(await runFor(20)).toEqual({ reporting: 0, source: ['unknown'] });
   });
 });
