@@ -26,7 +26,12 @@ export interface StackParts {
  * would cross the load generator's event loop, adding its stalls to the latency being measured.
  */
 export function needsSlowableRedisLink(faults: readonly Pick<Fault, 'kind'>[]): boolean {
-  return faults.some((f) => f.kind === 'slow-store' || f.kind === 'slow-auth');
+  return faults.some((f) => slowsRedisLink(f.kind));
+}
+
+/** The faults the gateway's Redis link carries: its job store and its account look-ups share it. */
+function slowsRedisLink(kind: FaultKind): boolean {
+  return kind === 'slow-store' || kind === 'slow-auth';
 }
 
 // The simulator's defaults for a fault that does not say (loadtests/simulator/simulate.ts).
@@ -45,7 +50,7 @@ export class StackFaults implements FaultInjector {
   constructor(private readonly s: StackParts) {}
 
   unsupported(kind: FaultKind): string | null {
-    if ((kind === 'slow-store' || kind === 'slow-auth') && !this.s.gatewayRedisProxy)
+    if (slowsRedisLink(kind) && !this.s.gatewayRedisProxy)
       return "the stack was started without a latency proxy on the gateway's Redis link";
     if (kind === 'slow-blob') return 'images are files in a shared local directory (no network hop to slow)';
     if (kind === 'restart-kafka' && !this.s.kafka)
