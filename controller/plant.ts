@@ -8,6 +8,7 @@ import type {
 } from '../common/contracts/index.ts';
 import type { ControlInputs } from './observation.ts';
 import { laneTier } from './observation.ts';
+import { plainCopy } from '../common/plain-copy.ts';
 
 /**
  * A deterministic simulated plant for the control code: workers with a fixed capacity, offered
@@ -203,9 +204,9 @@ export class SimulatedPlant {
   signals(): SignalReport[] {
     const out: SignalReport[] = [];
     for (const w of this.workers.values()) {
-      if (w.report && this.now - w.report.at <= this.signalTtlMs) out.push(structuredClone(w.report));
+      if (w.report && this.now - w.report.at <= this.signalTtlMs) out.push(plainCopy(w.report));
     }
-    if (this.gatewayReport) out.push(structuredClone(this.gatewayReport));
+    if (this.gatewayReport) out.push(plainCopy(this.gatewayReport));
     return out;
   }
 

@@ -1,6 +1,7 @@
 import type { AdmissionState, SignalReport } from '../contracts/index.ts';
 import { type BucketState, takeFromBucket } from '../token-bucket.ts';
 import type { BucketSpec, CoordinationStore, Lease, TokenOutcome } from './coordination-store.ts';
+import { plainCopy } from '../plain-copy.ts';
 
 export class MemoryCoordinationStore implements CoordinationStore {
   private readonly leases = new Map<string, { holder: string; epoch: number; expiresAt: number }>();
@@ -28,17 +29,17 @@ export class MemoryCoordinationStore implements CoordinationStore {
 
   async publishAdmission(state: AdmissionState) {
     if (this.admission && this.admission.epoch > state.epoch) return false;
-    this.admission = structuredClone(state);
+    this.admission = plainCopy(state);
     return true;
   }
 
   async readAdmission() {
-    return this.admission ? structuredClone(this.admission) : null;
+    return this.admission ? plainCopy(this.admission) : null;
   }
 
   async reportSignal(signal: SignalReport, ttlMs: number) {
     this.signals.set(`${signal.source}/${signal.id}`, {
-      signal: structuredClone(signal),
+      signal: plainCopy(signal),
       expiresAt: Date.now() + ttlMs,
     });
   }
@@ -48,7 +49,7 @@ export class MemoryCoordinationStore implements CoordinationStore {
     const out: SignalReport[] = [];
     for (const [k, v] of this.signals) {
       if (v.expiresAt <= now) this.signals.delete(k);
-      else out.push(structuredClone(v.signal));
+      else out.push(plainCopy(v.signal));
     }
     return out;
   }

@@ -3,6 +3,7 @@ import type { ProgressEvent, SequencedEvent } from '../contracts/index.ts';
 import { ExpiryQueue } from '../expiry-queue.ts';
 import type { EventLog } from './event-log.ts';
 import { DEFAULT_TERMINAL_RETENTION_MS } from './retention.ts';
+import { plainCopy } from '../plain-copy.ts';
 
 export interface MemoryEventLogOptions {
   /** How long a job's events stay after its last append (RedisEventLog's option, with its default). */
@@ -45,7 +46,7 @@ export class MemoryEventLog implements EventLog {
       this.logs.set(jobId, log);
     }
     const seq = log.length + 1;
-    log.push({ seq, event: structuredClone(event) });
+    log.push({ seq, event: plainCopy(event) });
     this.expiry.set(jobId, this.clock() + this.retentionMs);
     queueMicrotask(() => this.wakeups.emit(jobId));
     return seq;
@@ -53,7 +54,7 @@ export class MemoryEventLog implements EventLog {
 
   async read(jobId: string, after: number) {
     this.prune();
-    return structuredClone((this.logs.get(jobId) ?? []).filter((e) => e.seq > after));
+    return plainCopy((this.logs.get(jobId) ?? []).filter((e) => e.seq > after));
   }
 
   watch(jobId: string, onWake: () => void) {

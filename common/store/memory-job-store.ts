@@ -3,6 +3,7 @@ import { ExpiryQueue } from '../expiry-queue.ts';
 import type { ClaimResult, FinishPatch, IdempotencyScope, JobStore, UpdateResult } from './job-store.ts';
 import { applyAddPartial, applyClaim, applyFinish, applyProgress, isOverdue } from './job-transitions.ts';
 import { DEFAULT_TERMINAL_RETENTION_MS } from './retention.ts';
+import { plainCopy } from '../plain-copy.ts';
 
 export interface MemoryJobStoreOptions {
   /** How long a finished record stays readable (RedisJobStore's option, with its default). */
@@ -57,13 +58,13 @@ export class MemoryJobStore implements JobStore {
       const now = this.clock();
       const seen = this.idempotency.get(k);
       const existing = seen && seen.expiresAt > now ? this.records.get(seen.id) : undefined;
-      if (existing) return { created: false, record: structuredClone(existing) };
+      if (existing) return { created: false, record: plainCopy(existing) };
       this.idempotency.set(k, { id: record.id, expiresAt: now + idem.ttlMs });
       this.idempotencyExpiry.set(k, now + idem.ttlMs);
     }
     if (this.records.has(record.id))
-      return { created: false, record: structuredClone(this.records.get(record.id)!) };
-    const stored = structuredClone(record);
+      return { created: false, record: plainCopy(this.records.get(record.id)!) };
+    const stored = plainCopy(record);
     this.records.set(record.id, stored);
     // The caller's own object equals what was stored and is not shared with the store: returning
     // it spares a second deep copy of every admitted job.
@@ -73,19 +74,19 @@ export class MemoryJobStore implements JobStore {
   async get(id: string) {
     this.prune();
     const r = this.records.get(id);
-    return r ? structuredClone(r) : null;
+    return r ? plainCopy(r) : null;
   }
 
   async claim(id: string, owner: string, leaseMs: number, now: number): Promise<ClaimResult> {
     this.prune();
     const result = applyClaim(this.records.get(id) ?? null, owner, leaseMs, now);
     if (result.ok) this.records.set(id, result.record);
-    return structuredClone(result);
+    return plainCopy(result);
   }
 
   private commit(id: string, result: UpdateResult): UpdateResult {
     if (result.ok) this.records.set(id, result.record);
-    return structuredClone(result);
+    return plainCopy(result);
   }
 
   async progress(id: string, fence: number, pass: number, passes: number, leaseUntil: number, now: number) {
@@ -119,9 +120,9 @@ export class MemoryJobStore implements JobStore {
       r?.leaseUntil ?? 0,
       r?.updatedAt ?? 0,
     );
-    if (!check.ok) return structuredClone(check);
+    if (!check.ok) return plainCopy(check);
     this.checkpoints.set(id, new Uint8Array(data));
-    return structuredClone(check);
+    return plainCopy(check);
   }
 
   async loadCheckpoint(id: string) {
@@ -135,7 +136,7 @@ export class MemoryJobStore implements JobStore {
     const out: JobRecord[] = [];
     for (const r of this.records.values()) {
       if (out.length >= limit) break;
-      if (isOverdue(r, now, unclaimedMs)) out.push(structuredClone(r));
+      if (isOverdue(r, now, unclaimedMs)) out.push(plainCopy(r));
     }
     return out;
   }
