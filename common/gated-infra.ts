@@ -49,6 +49,7 @@ const CALLS = {
     releaseLease: true,
     publishAdmission: true,
     readAdmission: true,
+    readHandover: true,
     reportSignal: true,
     readSignals: true,
     takeTokens: true,

@@ -75,6 +75,12 @@ const leader = gauge('spillway_controller_leader', '1 while this controller hold
 const publications = counter('spillway_controller_publications_total', 'Admission states published', [
   'outcome',
 ]);
+const takeovers = counter(
+  'spillway_controller_takeovers_total',
+  "Times this controller became leader: resumed its predecessor's memory, or started cold (capacity learned again)",
+  ['memory'],
+);
+for (const memory of ['resumed', 'cold']) takeovers.inc({ memory }, 0);
 const reaperActions = counter('spillway_controller_reaper_actions_total', 'Jobs the reaper acted on', [
   'action',
 ]);
@@ -91,6 +97,9 @@ const everSeen = new Set<string>();
 export const controllerMetrics = {
   leader(id: string, isLeader: boolean) {
     leader.set({ controller: id }, isLeader ? 1 : 0);
+  },
+  tookOver(resumed: boolean) {
+    takeovers.inc({ memory: resumed ? 'resumed' : 'cold' });
   },
   published(ok: boolean) {
     publications.inc({ outcome: ok ? 'published' : 'fenced' });

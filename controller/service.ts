@@ -5,6 +5,7 @@ import { type Logger, rateLimitedLog } from '../common/log.ts';
 import type { PolicySource } from '../common/policy/policy-source.ts';
 import { BlobSweeper, type BlobSweeperOptions } from './blob-sweeper.ts';
 import { type ControllerMemory, type ControlView, controlStep } from './control-step.ts';
+import { resumeFrom, toHandover } from './handover.ts';
 import { ControlHistory } from './history.ts';
 import { LeaderLease, leaseTtlMs } from './leader-lease.ts';
 import { controllerMetrics } from './metrics.ts';
@@ -22,6 +23,8 @@ export interface ControllerStatus {
   law: string;
   policyVersion: string;
   lastError: string | null;
+  /** When this leader carried on from its predecessor's memory: whose, and how old it was. */
+  resumedFrom: { epoch: number; ageMs: number } | null;
 }
 
 export interface ControllerDeps {
@@ -52,6 +55,9 @@ export class Controller {
   private version = 0;
   private lastPublishedAt: number | null = null;
   private lastError: string | null = null;
+  /** Whether the last interval found this controller leading (a change means a takeover). */
+  private leading = false;
+  private resumedFrom: ControllerStatus['resumedFrom'] = null;
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private stopped = false;
@@ -91,17 +97,23 @@ export class Controller {
       const now = this.now();
       await this.lease.renew(leaseTtlMs(interval), now);
       controllerMetrics.leader(this.deps.id, this.lease.isLeader(now));
-      if (!this.lease.isLeader(now)) return;
+      if (!this.lease.isLeader(now)) {
+        this.leading = false;
+        return;
+      }
+      if (!this.leading) await this.takeOver(now, active.policy.control.ttl);
       const inputs = await this.readInputs(now);
       if (this.version === 0) this.version = (await this.deps.infra.coord.readAdmission())?.version ?? 0;
       const out = controlStep(inputs, this.memory, active, {
         version: this.version + 1,
         epoch: this.lease.epoch,
       });
-      const ok = await this.deps.infra.coord.publishAdmission(out.state);
+      const handover = toHandover(out.memory, this.lease.epoch, now);
+      const ok = await this.deps.infra.coord.publishAdmission(out.state, handover);
       controllerMetrics.published(ok);
       if (!ok) {
         this.lease.depose();
+        this.leading = false;
         this.deps.log.warn({ epoch: out.state.epoch }, 'admission publication fenced: a newer leader exists');
         return;
       }
@@ -121,6 +133,27 @@ export class Controller {
       this.lastError = (err as Error).message;
       this.logError((dropped) => this.deps.log.error({ err, dropped }, 'controller interval failed'));
     }
+  }
+
+  /**
+   * Becoming leader: carry on from the predecessor's memory when it handed over a usable one, so
+   * a failover keeps the learned capacity, demand and law state; otherwise start cold (capacity
+   * unknown until workers are learned again, the static fallback rates meanwhile). Whatever this
+   * controller remembered from an earlier term is older than that handover and is dropped.
+   */
+  private async takeOver(now: number, maxAgeMs: number) {
+    const epoch = this.lease.epoch;
+    const r = resumeFrom(await this.deps.infra.coord.readHandover(), epoch, now, maxAgeMs);
+    this.memory = r.resumed ? r.memory : null;
+    this.resumedFrom = r.resumed ? { epoch: r.fromEpoch, ageMs: r.ageMs } : null;
+    this.leading = true;
+    controllerMetrics.tookOver(r.resumed);
+    if (r.resumed)
+      this.deps.log.info(
+        { epoch, from: r.fromEpoch, ageMs: r.ageMs },
+        "leading: resumed the predecessor's memory",
+      );
+    else this.deps.log.info({ epoch, why: r.why }, 'leading: starting cold');
   }
 
   private async readInputs(now: number): Promise<ControlInputs> {
@@ -144,6 +177,7 @@ export class Controller {
       law: active.policy.control.law,
       policyVersion: active.version,
       lastError: this.lastError,
+      resumedFrom: this.resumedFrom,
     };
   }
 

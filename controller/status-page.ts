@@ -45,6 +45,7 @@ function render(s) {
   document.getElementById('summary').innerHTML =
     'controller <b>' + esc(st.id) + '</b> · ' + (st.leader ? '<b>leader</b>' : 'standby') +
     ' · epoch ' + st.epoch + ' · state v' + st.version + ' · law <b>' + esc(st.law) + '</b>' +
+    (st.resumedFrom ? ' · resumed epoch ' + st.resumedFrom.epoch + "'s memory (" + (st.resumedFrom.ageMs / 1000).toFixed(1) + ' s old)' : '') +
     ' · policy <code>' + esc(pol.version) + '</code>' + polStatus +
     (st.lastError ? ' · <span class="shed">error: ' + esc(st.lastError) + '</span>' : '');
   const state = s.state, view = s.view;

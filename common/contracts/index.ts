@@ -1,5 +1,6 @@
 export * from './account.ts';
 export * from './admission.ts';
+export * from './controller-handover.ts';
 export * from './image-params.ts';
 export * from './job-message.ts';
 export * from './job-record.ts';

@@ -1,4 +1,4 @@
-import type { AdmissionState, SignalReport } from '../contracts/index.ts';
+import type { AdmissionState, ControllerHandover, SignalReport } from '../contracts/index.ts';
 
 export interface Lease {
   held: boolean;
@@ -9,7 +9,8 @@ export interface Lease {
 }
 
 /**
- * What services share to coordinate: the leader lease, the published admission state, the
+ * What services share to coordinate: the leader lease, the published admission state (and the
+ * leader's handover), the
  * saturation signals, and the global token buckets that make admission global across gateways.
  * Implementations: RedisCoordinationStore, MemoryCoordinationStore.
  */
@@ -17,9 +18,15 @@ export interface CoordinationStore {
   /** Acquires the lease if free or expired, renews it if held by `holder`. */
   acquireLease(name: string, holder: string, ttlMs: number, now: number): Promise<Lease>;
   releaseLease(name: string, holder: string): Promise<void>;
-  /** Publishes unless a publication with a higher epoch exists (a deposed leader is refused). */
-  publishAdmission(state: AdmissionState): Promise<boolean>;
+  /**
+   * Publishes unless a publication with a higher epoch exists (a deposed leader is refused), with
+   * the leader's handover for its successor when given (stored in the same step, so a refused
+   * leader leaves neither).
+   */
+  publishAdmission(state: AdmissionState, handover?: ControllerHandover): Promise<boolean>;
   readAdmission(): Promise<AdmissionState | null>;
+  /** The last handover published, as JSON would give it back; null when none or not a handover. */
+  readHandover(): Promise<ControllerHandover | null>;
   reportSignal(signal: SignalReport, ttlMs: number): Promise<void>;
   readSignals(): Promise<SignalReport[]>;
   /**

@@ -1,4 +1,9 @@
-import type { AdmissionState, SignalReport } from '../contracts/index.ts';
+import {
+  type AdmissionState,
+  type ControllerHandover,
+  parseHandover,
+  type SignalReport,
+} from '../contracts/index.ts';
 import { type BucketState, takeFromBucket } from '../token-bucket.ts';
 import type { BucketSpec, CoordinationStore, Lease, TokenOutcome } from './coordination-store.ts';
 import { plainCopy } from '../plain-copy.ts';
@@ -7,6 +12,8 @@ export class MemoryCoordinationStore implements CoordinationStore {
   private readonly leases = new Map<string, { holder: string; epoch: number; expiresAt: number }>();
   private readonly epochs = new Map<string, number>();
   private admission: AdmissionState | null = null;
+  /** As JSON, as Redis keeps it: what JSON cannot carry (Infinity, NaN) is lost here too. */
+  private handover: string | null = null;
   private readonly signals = new Map<string, { signal: SignalReport; expiresAt: number }>();
   private readonly buckets = new Map<string, BucketState>();
 
@@ -27,10 +34,15 @@ export class MemoryCoordinationStore implements CoordinationStore {
     if (this.leases.get(name)?.holder === holder) this.leases.delete(name);
   }
 
-  async publishAdmission(state: AdmissionState) {
+  async publishAdmission(state: AdmissionState, handover?: ControllerHandover) {
     if (this.admission && this.admission.epoch > state.epoch) return false;
     this.admission = plainCopy(state);
+    if (handover) this.handover = JSON.stringify(handover);
     return true;
+  }
+
+  async readHandover() {
+    return this.handover === null ? null : parseHandover(this.handover);
   }
 
   async readAdmission() {

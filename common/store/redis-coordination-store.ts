@@ -1,5 +1,10 @@
 import type { Redis } from 'ioredis';
-import type { AdmissionState, SignalReport } from '../contracts/index.ts';
+import {
+  type AdmissionState,
+  type ControllerHandover,
+  parseHandover,
+  type SignalReport,
+} from '../contracts/index.ts';
 import type { BucketSpec, CoordinationStore, Lease, TokenOutcome } from './coordination-store.ts';
 import {
   ACQUIRE_LEASE,
@@ -30,13 +35,18 @@ export class RedisCoordinationStore implements CoordinationStore {
     await RELEASE_LEASE.run(this.redis, [`${this.prefix}lease:${name}`], [holder]);
   }
 
-  async publishAdmission(state: AdmissionState) {
+  async publishAdmission(state: AdmissionState, handover?: ControllerHandover) {
     const ok = await PUBLISH_ADMISSION.run(
       this.redis,
       [`${this.prefix}admission`],
-      [String(state.epoch), JSON.stringify(state)],
+      [String(state.epoch), JSON.stringify(state), handover ? JSON.stringify(handover) : ''],
     );
     return ok === 1;
+  }
+
+  async readHandover() {
+    const raw = await this.redis.hget(`${this.prefix}admission`, 'handover');
+    return raw ? parseHandover(raw) : null;
   }
 
   async readAdmission() {

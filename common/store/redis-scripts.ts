@@ -245,13 +245,17 @@ return 1
 `,
 );
 
-/** KEYS: admission. ARGV: epoch, state JSON. Refused (0) when a higher epoch already published. */
+/**
+ * KEYS: admission. ARGV: epoch, state JSON, handover JSON ('' for none). Refused (0) when a higher
+ * epoch already published.
+ */
 export const PUBLISH_ADMISSION = new LuaScript(
   'publish-admission',
   `
 local cur = redis.call('HGET', KEYS[1], 'epoch')
 if cur and tonumber(cur) > tonumber(ARGV[1]) then return 0 end
 redis.call('HSET', KEYS[1], 'epoch', ARGV[1], 'state', ARGV[2])
+if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'handover', ARGV[3]) end
 return 1
 `,
 );

@@ -37,6 +37,18 @@ export function controllerDashboard(): Dashboard {
           },
         ],
       }),
+      timeseries({
+        title: 'Takeovers',
+        description:
+          "A controller became leader. resumed = carried on from its predecessor's handover (learned capacity kept); cold = learned capacity again, the static fallback rates meanwhile.",
+        unit: 'short',
+        queries: [
+          {
+            expr: `sum by (memory) (increase(spillway_controller_takeovers_total[${RATE}]))`,
+            legend: '{{memory}}',
+          },
+        ],
+      }),
       row('Admission state'),
       timeseries({
         title: 'Admit rate',

@@ -7,6 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../common/log.ts';
 import { createMemoryInfra } from '../../common/memory-infra.ts';
 import { StaticPolicySource } from '../../common/policy/policy-source.ts';
+import { openAdmissionState } from '../../bin/open-admission.ts';
+import { HANDOVER_VERSION } from '../../controller/handover.ts';
 import { startController } from '../../controller/service.ts';
 import { testPolicy } from './scenario.ts';
 
@@ -25,6 +27,23 @@ describe('status page', () => {
   let url = '';
 
   beforeAll(async () => {
+    // A predecessor (epoch 0) handed over its memory: the page says this leader carried on from it.
+    const at = Date.now();
+    await infra.coord.publishAdmission(openAdmissionState(policy, 1, at), {
+      v: HANDOVER_VERSION,
+      epoch: 0,
+      at,
+      memory: {
+        at,
+        law: 'gradient',
+        capacity: null,
+        demand: null,
+        lawMemory: {},
+        factors: {},
+        backlogCost: {},
+        brownout: {},
+      },
+    });
     controller = await startController({
       infra,
       policy,
@@ -114,6 +133,7 @@ describe('status page', () => {
       const summary = await page.textContent('#summary');
       expect(summary).toContain('leader');
       expect(summary).toContain(policy.current().version);
+      expect(summary).toMatch(/resumed epoch 0's memory \(\d+\.\d s old\)/);
       const table = await page.textContent('#admission');
       expect(table).toContain('chat/free');
       expect(await page.locator('canvas').count()).toBeGreaterThanOrEqual(3);

@@ -122,6 +122,31 @@ export function coordinationStoreConformance(makeStore: () => Promise<Coordinati
       expect(await store.publishAdmission(admission(3, 1))).toBe(true);
       expect(await store.readAdmission()).toEqual(admission(3, 1));
     });
+
+    it("keeps the leader's handover with its state, refused with it, and gives it back as JSON would", async () => {
+      const store = await makeStore();
+      expect(await store.readHandover()).toBeNull();
+      const handover = (epoch: number, at: number) => ({
+        v: 1,
+        epoch,
+        at,
+        memory: { at, law: 'aimd', factors: { chat: 0.9, api: null }, lost: Number.POSITIVE_INFINITY },
+      });
+      expect(await store.publishAdmission(admission(2, 1), handover(2, 1000))).toBe(true);
+      expect(await store.readHandover()).toEqual({
+        ...handover(2, 1000),
+        memory: { at: 1000, law: 'aimd', factors: { chat: 0.9, api: null }, lost: null },
+      });
+      // A deposed leader's handover is refused with its state.
+      expect(await store.publishAdmission(admission(1, 9), handover(1, 2000))).toBe(false);
+      expect((await store.readHandover())?.at).toBe(1000);
+      // A state published without one leaves the last handover in place.
+      expect(await store.publishAdmission(admission(2, 2))).toBe(true);
+      expect((await store.readHandover())?.at).toBe(1000);
+      expect(await store.publishAdmission(admission(3, 1), handover(3, 3000))).toBe(true);
+      expect(await store.readHandover()).toMatchObject({ epoch: 3, at: 3000 });
+      expect(await store.readAdmission()).toEqual(admission(3, 1));
+    });
   });
 
   describe('signals', () => {
