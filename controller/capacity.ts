@@ -62,6 +62,20 @@ export interface CapacityMemory {
   jobCost: number;
   /** The fleet a total loss would hold (see fleetToHold), and when it was estimated. */
   lastLive: { at: number; estimate: CapacityEstimate } | null;
+  /**
+   * What a worker first heard starts from while a lost fleet is held or coming back (see
+   * returningSeed); absent in memories from before it.
+   */
+  seed?: ReturningSeed | null;
+}
+
+export interface ReturningSeed {
+  /** The held fleet's cost units per second per slot. */
+  perSlot: number;
+  /** Its slots: once as many are live again, the fleet is back. */
+  slots: number;
+  /** The end of the hold: no seeding after it. */
+  until: number;
 }
 
 /**
@@ -103,11 +117,12 @@ export function estimateCapacity(
   let jobsDelta = 0;
   const tuning = opts.tuning ?? DEFAULT_CAPACITY_TUNING;
   const saturatedLanes = lanesWithWorkForEverySlot(signals, now, opts.backlogByLane, opts.maxAgeMs);
+  const seed = prev?.seed && now < prev.seed.until ? prev.seed : null;
   for (const s of signals) {
     const age = now - s.at;
     if (age > opts.maxAgeMs) continue;
     const before = prev?.workers[s.id];
-    const learned = learnWorker(s, before, saturatedLanes, tuning);
+    const learned = learnWorker(s, before, saturatedLanes, tuning, seed?.perSlot ?? null);
     workers[s.id] = learned;
     if (before && s.at > before.at && s.costFinished >= before.costFinished) {
       costDelta += s.costFinished - before.costFinished;
@@ -137,16 +152,40 @@ export function estimateCapacity(
   };
   if (live > 0) {
     const late = workerLateAfterMs(opts.intervalMs, tuning.workerLateIntervals);
-    return {
-      estimate,
-      memory: { workers, jobCost, lastLive: fleetToHold(prev?.lastLive ?? null, estimate, now, late) },
-    };
+    const lastLive = fleetToHold(prev?.lastLive ?? null, estimate, now, late);
+    // Seeding goes on until as many slots as the held fleet had are live again.
+    const next = seed && slots < seed.slots ? seed : null;
+    return { estimate, memory: { workers, jobCost, lastLive, seed: next } };
   }
   const held = heldEstimate(prev?.lastLive ?? null, now, tuning.holdAfterLoss, reporting);
+  const lastLive = held ? (prev?.lastLive ?? null) : null;
   return {
     estimate: held ?? estimate,
-    memory: { workers, jobCost, lastLive: held ? (prev?.lastLive ?? null) : null },
+    memory: {
+      workers,
+      jobCost,
+      lastLive,
+      seed: lastLive ? returningSeed(lastLive, tuning.holdAfterLoss) : null,
+    },
   };
+}
+
+/**
+ * What a worker first heard while a lost fleet is held, or while it comes back, starts from: the
+ * held fleet's capacity per slot, instead of counting for nothing until it has finished a
+ * sample's worth of jobs. Without it the estimate stepped down from the held fleet to whichever
+ * returning workers were learned first, each from a first sample taken while it warms up (2.0
+ * units/s where 2.73 was held, on the real stack), and the law cut paid tiers while the outage's
+ * backlog drained. A seed is smoothed like any estimate, so a slower fleet is followed within a
+ * few samples; workers reporting no slots yet are not seeded.
+ */
+function returningSeed(
+  lastLive: NonNullable<CapacityMemory['lastLive']>,
+  holdMs: number,
+): ReturningSeed | null {
+  const { total, slots } = lastLive.estimate;
+  if (slots <= 0) return null;
+  return { perSlot: total / slots, slots, until: lastLive.at + holdMs };
 }
 
 /**
@@ -188,11 +227,16 @@ function learnWorker(
   before: WorkerMemory | undefined,
   saturatedLanes: Set<string>,
   tuning: CapacityTuning,
+  seedPerSlot: number | null,
 ): WorkerMemory {
   const use = s.slotsTotal > 0 ? s.slotsBusy / s.slotsTotal : 0;
   const fresh = { at: s.at, costFinished: s.costFinished, jobsFinished: s.jobsFinished };
   const newWindow = { ...fresh, busySlotMs: s.busySlotMs ?? null, useSum: 0, useCount: 0 };
-  if (!before) return { ...fresh, window: newWindow, capacity: null };
+  if (!before) {
+    // A worker with no slots yet (still loading its models) is not seeded: it would count for 0.
+    const seeded = seedPerSlot !== null && s.slotsTotal > 0 ? seedPerSlot * s.slotsTotal : null;
+    return { ...fresh, window: newWindow, capacity: seeded };
+  }
   if (s.at <= before.at) return before;
   // A restarted worker starts its counters again: start a new window.
   if (s.costFinished < before.window.costFinished)

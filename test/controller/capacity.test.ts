@@ -180,19 +180,77 @@ describe('capacity after the last worker is lost', () => {
     expect(es.find((e) => e.at === 8000)).toMatchObject({ known: false, total: 0 });
   });
 
-  it('a worker that is learned again ends the hold, and a fleet that was never learned has none to hold', () => {
+  it('a worker heard during the hold starts from the held fleet per slot, then learns from what it finishes', () => {
     let mem = estimateCapacity([signal(0, 0, 4)], null, 0, opts(60_000)).memory;
     for (let t = 1; t <= 6; t++)
       mem = estimateCapacity([signal(t * 1000, t * 4, 4)], mem, t * 1000, opts(60_000)).memory;
     const held = estimateCapacity([], mem, 9000, opts(60_000));
     expect(held.estimate.heldSince).toBe(6000);
-    // Back (restarted, or heard again after a split): it is learned again from what it finishes,
-    // and the hold goes on until then.
+    // Back (restarted, or heard again after a split): it counts at once at the held 1 unit/s per
+    // slot, so the estimate does not step down to a warming-up worker's first sample.
     const back = estimateCapacity([signal(10_000, 24, 4)], held.memory, 10_000, opts(60_000));
-    expect(back.estimate).toMatchObject({ known: true, workers: 0, heldSince: 6000 });
+    expect(back.estimate).toMatchObject({ known: true, workers: 1, heldSince: null });
+    expect(back.estimate.total).toBeCloseTo(4, 6);
+    // Its first sample (8/s) moves it as any sample does (smoothing 0.6): 4 + 0.6 × (8 − 4).
     const learned = estimateCapacity([signal(11_000, 32, 4)], back.memory, 11_000, opts(60_000));
     expect(learned.estimate).toMatchObject({ known: true, workers: 1, heldSince: null });
-    expect(learned.estimate.total).toBeCloseTo(8, 6);
+    expect(learned.estimate.total).toBeCloseTo(6.4, 6);
+    // One still loading its models (no slots) is not seeded: it would count for nothing.
+    const loading = estimateCapacity(
+      [{ ...signal(10_000, 0, 0), id: 'w9', slotsTotal: 0 }],
+      held.memory,
+      10_000,
+      opts(60_000),
+    );
+    expect(loading.estimate).toMatchObject({ known: true, workers: 0, heldSince: 6000 });
+  });
+
+  it('a fleet coming back a worker at a time is seeded until it has as many slots as the held one', () => {
+    const report = (id: string, t: number, cost: number) => ({ ...signal(t * 1000, cost, 4), id });
+    let mem = estimateCapacity([report('a', 0, 0), report('b', 0, 0)], null, 0, opts(60_000)).memory;
+    for (let t = 1; t <= 6; t++)
+      mem = estimateCapacity(
+        [report('a', t, t * 4), report('b', t, t * 4)],
+        mem,
+        t * 1000,
+        opts(60_000),
+      ).memory;
+    const held = estimateCapacity([], mem, 9000, opts(60_000));
+    expect(held.estimate).toMatchObject({ workers: 0, slots: 8 });
+    expect(held.estimate.total).toBeCloseTo(8, 6);
+    const first = estimateCapacity([report('c', 10, 0)], held.memory, 10_000, opts(60_000));
+    expect(first.estimate).toMatchObject({ workers: 1, heldSince: null });
+    expect(first.estimate.total).toBeCloseTo(4, 6);
+    const second = estimateCapacity(
+      [report('c', 11, 0), report('d', 11, 0)],
+      first.memory,
+      11_000,
+      opts(60_000),
+    );
+    expect(second.estimate).toMatchObject({ workers: 2 });
+    expect(second.estimate.total).toBeCloseTo(8, 6);
+    // Back to the held fleet's 8 slots: a worker joining now is learned before it counts.
+    const third = estimateCapacity(
+      [report('c', 12, 0), report('d', 12, 0), report('e', 12, 0)],
+      second.memory,
+      12_000,
+      opts(60_000),
+    );
+    expect(third.estimate).toMatchObject({ workers: 2, reporting: 3 });
+  });
+
+  it('outside a hold a new worker counts only once it is learned, and a fleet never learned has none to hold', () => {
+    let mem = estimateCapacity([signal(0, 0, 4)], null, 0, opts(60_000)).memory;
+    for (let t = 1; t <= 6; t++)
+      mem = estimateCapacity([signal(t * 1000, t * 4, 4)], mem, t * 1000, opts(60_000)).memory;
+    const joined = estimateCapacity(
+      [signal(7000, 28, 4), { ...signal(7000, 0, 4), id: 'w2' }],
+      mem,
+      7000,
+      opts(60_000),
+    );
+    expect(joined.estimate).toMatchObject({ workers: 1, reporting: 2 });
+    expect(joined.estimate.total).toBeCloseTo(4, 6);
     const never = estimateCapacity([signal(0, 0, 4)], null, 0, opts(60_000));
     expect(never.estimate).toMatchObject({ known: false, heldSince: null });
   });
