@@ -24,6 +24,14 @@ export interface LaneLawInput {
   utilisation: number | null;
   /** Largest saturation of the store, auth, blob store and GPU pass latency; > 1 means over target. */
   pressure: number;
+  /**
+   * Least factor a correction for the queue may cut to (0–1): what the tiers above the
+   * highest-priority congested tier (past its syncWait) offer, over capacity. Below it the cut
+   * would refuse those tiers, still answered within their own waits, to shorten a lower tier's
+   * queue: paid for free, which priority forbids (after a fleet outage, free's old queue cut plus
+   * to a tenth of its demand). A saturated dependency is not bound by it.
+   */
+  floor: number;
 }
 
 export interface LawOutput<M> {

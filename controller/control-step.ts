@@ -138,6 +138,9 @@ export function controlStep(
 
     let headroom = 1;
     let congested = false;
+    // Offered demand of the tiers above the highest one past its syncWait (see LaneLawInput.floor).
+    let above = 0;
+    let protectedDemand: number | null = null;
     for (const t of tiers) {
       const tp = policy.tiers[t];
       const key = laneTier(lane, t);
@@ -157,6 +160,8 @@ export function controlStep(
       const active = demandByTier[t] > 0 || backlog[t] > 0;
       if (!active) continue;
       worstWaitRatio = Math.max(worstWaitRatio ?? 0, w / tp.maxWait);
+      if (!(w <= tp.syncWait) && protectedDemand === null) protectedDemand = above;
+      above += demandByTier[t];
       // A tier that higher tiers' arrivals leave nothing for has no queue the law could correct:
       // admitting less would only refuse those higher tiers (it is shed in decide()).
       if (!Number.isFinite(w)) continue;
@@ -183,6 +188,7 @@ export function controlStep(
       backlogSlope,
       utilisation: cap.estimate.utilisation,
       pressure,
+      floor: protectedDemand === null || capacity <= 0 ? 0 : Math.min(1, protectedDemand / capacity),
     });
     lawMemory[lane] = out.memory;
     factors[lane] = out.factor;

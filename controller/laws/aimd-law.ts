@@ -11,7 +11,8 @@ export interface AimdMemory {
  * queue term that fills an empty queue towards each tier's target wait (at most `increase` above
  * capacity) and drains a long one (at most `drainLimit` × `increase` below). Congestion — an admitted
  * tier past its syncWait while its backlog still grows, or a saturated dependency — cuts the
- * window by `decrease`; each quiet interval gives back `increase`.
+ * window by `decrease`; each quiet interval gives back `increase`. A queue never cuts below the
+ * input's floor (the demand of the tiers above the one whose queue it is).
  */
 export const aimdLaw: ControlLaw<AimdMemory> = {
   name: 'aimd',
@@ -21,16 +22,17 @@ export const aimdLaw: ControlLaw<AimdMemory> = {
     const previous = prev?.window ?? 1;
     const queueCongested = input.congested && input.backlogSlope >= 0;
     const overloaded = input.pressure > 1;
-    const window =
-      queueCongested || overloaded
-        ? Math.max(minFactor, previous * decrease)
-        : Math.min(1, previous + increase);
+    const least = overloaded ? minFactor : Math.max(minFactor, input.floor);
+    const window = Math.max(
+      least,
+      queueCongested || overloaded ? previous * decrease : Math.min(1, previous + increase),
+    );
     const queueTerm = 1 + increase * boundedHeadroom(input.headroom, policy);
     const reason = overloaded
       ? `dependency at ${input.pressure.toFixed(2)}× target: window ×${decrease}`
       : queueCongested
         ? `wait past syncWait and growing: window ×${decrease}`
         : `window ${window.toFixed(2)}, queue headroom ${input.headroom.toFixed(2)}`;
-    return { factor: Math.max(minFactor, window * queueTerm), memory: { window }, reason };
+    return { factor: Math.max(least, window * queueTerm), memory: { window }, reason };
   },
 };

@@ -172,6 +172,25 @@ describe.each(['aimd', 'gradient'] as const)('every worker lost for a while (%s)
     for (const tier of TIERS) expect(expired(tier)).toBe(0);
   });
 
+  it("after the return, free's old queue does not cut paid below its demand", () => {
+    // Paid 70 % of capacity, the outage long enough that free's queue is past its syncWait after it.
+    const active = testPolicy(law);
+    const plant = plantWith(2, 2, active);
+    setDemand(plant, { pro: 1, plus: 1.8, free: 40 });
+    const loop = new Loop(plant, active).run(600);
+    plant.killWorker('w0');
+    plant.killWorker('w1');
+    loop.run(40);
+    plant.addWorker({ id: 'w2', lanes: ['chat', 'api'], capacity: 2, slots: 8 });
+    plant.addWorker({ id: 'w3', lanes: ['chat', 'api'], capacity: 2, slots: 8 });
+    loop.run(120);
+    const after = loop.last(120);
+    // Before the floor (LaneLawInput.floor), aimd admitted 88.5 % of paid here and, some
+    // intervals, no plus at all.
+    for (const r of after) expect(r.admitted.plus / r.offered.plus).toBeGreaterThanOrEqual(0.99);
+    expect(after.some((r) => r.state.lanes.chat.free.mode === 'shed')).toBe(true);
+  });
+
   it('with holdAfterLoss 0s the static fallback takes over at once: free work is admitted and expires', () => {
     const { outage, expired } = lostFor(30, '0s');
     expect(outage.reduce((a, r) => a + r.admitted.free, 0)).toBeGreaterThan(30);

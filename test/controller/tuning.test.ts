@@ -22,6 +22,7 @@ const laneInput = (over: Partial<LaneLawInput> = {}): LaneLawInput => ({
   backlogSlope: 0,
   utilisation: 1,
   pressure: 0,
+  floor: 0,
   ...over,
 });
 
@@ -97,6 +98,26 @@ describe('every control limit is policy', () => {
     };
     expect(run(0.1)).toBeCloseTo(0.1 * 1.0, 5);
     expect(run(0.3)).toBeCloseTo(0.3, 5);
+  });
+
+  it("the input's floor: a congested queue cuts no lower, a saturated dependency does", () => {
+    const policy = tuned('aimd', { minFactor: 0.1 }).policy;
+    const settle = (law: typeof aimdLaw | typeof gradientLaw, over: Partial<LaneLawInput>) => {
+      let mem = null;
+      let factor = 1;
+      for (let i = 0; i < 40; i++) {
+        const out = (law as typeof aimdLaw).step(laneInput(over), mem as never, policy);
+        mem = out.memory;
+        factor = out.factor;
+      }
+      return factor;
+    };
+    const congested = { congested: true, headroom: -3, backlogSlope: 0.1 };
+    for (const law of [aimdLaw, gradientLaw]) {
+      expect(settle(law, { ...congested, floor: 0 })).toBeLessThan(0.95);
+      expect(settle(law, { ...congested, floor: 0.95 })).toBeGreaterThanOrEqual(0.95);
+      expect(settle(law, { ...congested, floor: 0.95, pressure: 3 })).toBeLessThan(0.5);
+    }
   });
 
   it('drainLimit: how far a long queue cuts admission below capacity', () => {
