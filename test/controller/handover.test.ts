@@ -6,23 +6,14 @@ import { StaticPolicySource } from '../../common/policy/policy-source.ts';
 import { HANDOVER_VERSION, resumeFrom, toHandover } from '../../controller/handover.ts';
 import { leaseTtlMs } from '../../controller/leader-lease.ts';
 import { Controller } from '../../controller/service.ts';
-import { Loop, plantWith, setDemand, testPolicy } from './scenario.ts';
+import { emptyMemory, Loop, plantWith, setDemand, testPolicy } from './scenario.ts';
 
 const log = createLogger('controller-test', 'silent');
 const INTERVAL = 200;
 const TTL = 2000;
 
 describe('resumeFrom', () => {
-  const memory = {
-    at: 1000,
-    law: 'aimd',
-    capacity: null,
-    demand: null,
-    lawMemory: {},
-    factors: {},
-    backlogCost: {},
-    brownout: {},
-  };
+  const memory = emptyMemory(1000, 'aimd') as unknown as Record<string, unknown>;
   const handover = { v: HANDOVER_VERSION, epoch: 3, at: 1000, memory };
 
   it('resumes a fresh handover of this shape from an earlier epoch', () => {

@@ -168,3 +168,8 @@ export class Loop {
 export function totalAdmitted(r: IntervalRecord): number {
   return Object.values(r.admitted).reduce((a, b) => a + b, 0);
 }
+
+/** A controller memory with nothing learned yet, as a handover would carry it. */
+export function emptyMemory(at: number, law: string): ControllerMemory {
+  return { at, law, capacity: null, demand: null, lawMemory: {}, factors: {}, backlogCost: {}, brownout: {} };
+}

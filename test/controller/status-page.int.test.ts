@@ -10,7 +10,7 @@ import { StaticPolicySource } from '../../common/policy/policy-source.ts';
 import { openAdmissionState } from '../../bin/open-admission.ts';
 import { HANDOVER_VERSION } from '../../controller/handover.ts';
 import { startController } from '../../controller/service.ts';
-import { testPolicy } from './scenario.ts';
+import { emptyMemory, testPolicy } from './scenario.ts';
 
 /**
  * The status page in a real headless Chromium, against an in-process controller fed with
@@ -33,16 +33,7 @@ describe('status page', () => {
       v: HANDOVER_VERSION,
       epoch: 0,
       at,
-      memory: {
-        at,
-        law: 'gradient',
-        capacity: null,
-        demand: null,
-        lawMemory: {},
-        factors: {},
-        backlogCost: {},
-        brownout: {},
-      },
+      memory: emptyMemory(at, 'gradient') as unknown as Record<string, unknown>,
     });
     controller = await startController({
       infra,
