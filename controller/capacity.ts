@@ -175,8 +175,8 @@ export function estimateCapacity(
  * held fleet's capacity per slot, instead of counting for nothing until it has finished a
  * sample's worth of jobs. Without it the estimate stepped down from the held fleet to whichever
  * returning workers were learned first, each from a first sample taken while it warms up (2.0
- * units/s where 2.73 was held, on the real stack), and the law cut paid tiers while the outage's
- * backlog drained. A seed is smoothed like any estimate, so a slower fleet is followed within a
+ * units/s where 2.73 was held, on the real stack), and every lane's budget stepped down with it
+ * while the outage's backlog drained. A seed is smoothed like any estimate, so a slower fleet is followed within a
  * few samples; workers reporting no slots yet are not seeded.
  */
 function returningSeed(

@@ -9,9 +9,9 @@ export interface Lease {
 }
 
 /**
- * What services share to coordinate: the leader lease, the published admission state (and the
- * leader's handover), the
- * saturation signals, and the global token buckets that make admission global across gateways.
+ * What services share to coordinate: the leader lease, the published admission state (with the
+ * leader's handover for its successor), the saturation signals, and the global token buckets
+ * that make admission global across gateways.
  * Implementations: RedisCoordinationStore, MemoryCoordinationStore.
  */
 export interface CoordinationStore {
