@@ -14,6 +14,11 @@ export interface PolicyWatcherOptions {
   pollMs?: number;
   /** Quiet time after a file event before reloading: coalesces an editor's burst of writes. */
   debounceMs?: number;
+  /**
+   * A changed directory is read again after this long and used only when both reads agree: a file
+   * written in place (truncate, then write) is never activated or refused half-written. 0 = off.
+   */
+  settleMs?: number;
   /** Use fs.watch (default true); tests turn it off to prove the poll alone suffices. */
   watch?: boolean;
   /** Audit entries kept in memory. */
@@ -52,7 +57,9 @@ export interface PolicyStatus {
   reloads: { activated: number; rejected: number };
 }
 
-const DEFAULTS = { pollMs: 1000, debounceMs: 100, watch: true, auditSize: 50 };
+const DEFAULTS = { pollMs: 1000, debounceMs: 100, settleMs: 100, watch: true, auditSize: 50 };
+/** Reads of a directory that keeps changing before the watcher gives up until the next event. */
+const MAX_SETTLE_READS = 20;
 
 function fingerprint(texts: PolicyText[]): string {
   const h = createHash('sha256');
@@ -204,9 +211,9 @@ export class PolicyWatcher implements PolicySource {
   }
 
   private async reloadOnce() {
-    let texts: PolicyText[];
+    let texts: PolicyText[] | undefined;
     try {
-      texts = await readPolicyDir(this.dir);
+      texts = await this.readSettled();
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT' && !(err instanceof SpillwayError)) {
         // A file vanished between listing and reading (an editor's rename): look again shortly.
@@ -215,6 +222,10 @@ export class PolicyWatcher implements PolicySource {
       }
       const message = (err as Error).message;
       this.considerRejection(`unreadable:${message}`, [], [this.dirIssue('unreadable', message)]);
+      return;
+    }
+    if (!texts) {
+      this.schedule();
       return;
     }
     const print = fingerprint(texts);
@@ -246,6 +257,21 @@ export class PolicyWatcher implements PolicySource {
         this.log.error({ err, event: 'policy_listener_failed' }, 'policy change listener threw');
       }
     }
+  }
+
+  /** The directory's texts once two reads `settleMs` apart agree; undefined if it never settled. */
+  private async readSettled(): Promise<PolicyText[] | undefined> {
+    let texts = await readPolicyDir(this.dir);
+    for (let i = 0; i < MAX_SETTLE_READS; i++) {
+      const print = fingerprint(texts);
+      if (this.opts.settleMs <= 0 || print === this.lastFingerprint) return texts;
+      await new Promise((r) => setTimeout(r, this.opts.settleMs));
+      if (this.closed) return undefined;
+      const again = await readPolicyDir(this.dir);
+      if (fingerprint(again) === print) return texts;
+      texts = again;
+    }
+    return undefined;
   }
 
   private dirIssue(rule: string, message: string): PolicyIssue {

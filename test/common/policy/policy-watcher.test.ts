@@ -119,6 +119,25 @@ describe('policy watcher', () => {
     expect(calls).toBe(1);
   });
 
+  it.each([
+    ['truncated to nothing (the base policy alone)', ''],
+    ['half written (invalid YAML)', 'tiers:\n  free:\n    maxW'],
+  ])('never activates or refuses a file written in place while it is %s', async (_what, partial) => {
+    const w = await start({ watch: false, pollMs: 0, settleMs: 150 });
+    const override = join(dir, '20-override.yaml');
+    await writeFile(override, 'tiers:\n  free:\n    maxWait: 75s\n');
+    await w.reload();
+    await writeFile(override, partial); // an editor saving in place: truncate, then write
+    const reloading = w.reload();
+    await new Promise((r) => setTimeout(r, 40));
+    await writeFile(override, 'tiers:\n  free:\n    maxWait: 65s\n');
+    await reloading;
+    await w.reload();
+    expect(w.audit().map((a) => a.result)).toEqual(['activated', 'activated', 'activated']);
+    expect(freeWait()).toBe(65_000);
+    expect(w.status().reloads).toEqual({ activated: 3, rejected: 0 });
+  });
+
   it('audits activations and rejections, and exports them as metrics', async () => {
     const registry = new Registry();
     const w = await start({ registry, auditSize: 3 });
