@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
 import { DependencyError } from '../errors.ts';
+import { KAFKA_BACKOFF } from '../queue/kafka-queue.ts';
 import { freePort } from './free-port.ts';
 import { ServiceProcess } from './service-process.ts';
 
@@ -199,7 +200,7 @@ export async function kafkaReady(brokers: string): Promise<boolean> {
     logLevel: logLevel.NOTHING,
     connectionTimeout: 1_000,
     requestTimeout: 3_000,
-    retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 500 },
+    retry: { ...KAFKA_BACKOFF, retries: 2, initialRetryTime: 100, maxRetryTime: 500 },
   }).admin();
   try {
     await admin.connect();
