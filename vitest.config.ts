@@ -4,6 +4,11 @@ import { NODE_HEAP_FLAGS } from './common/node-heap-flags.ts';
 // Four projects: unit (no external process), integration (real Redis and Kafka started by
 // test/support/global-setup.ts), load (load-test campaigns against whole stacks, one at a time),
 // chaos (kills and restarts those processes). Suffixes decide.
+
+// Stacks started by unit and integration tests run beside other test files at nice 0: their model
+// threads at the shipped nice 19 would wait for those (a 2.5 s fault-hook test took 50 s beside
+// two busy processes). The load and chaos projects run alone and keep the shipped priority.
+const MODELS_AT_TEST_PRIORITY = { SPILLWAY_MODEL_NICE: '0' };
 export default defineConfig({
   test: {
     projects: [
@@ -14,6 +19,7 @@ export default defineConfig({
           include: ['test/**/*.test.ts'],
           exclude: ['test/**/*.int.test.ts', 'test/**/*.chaos.test.ts', 'test/**/*.load.test.ts'],
           testTimeout: 20_000,
+          env: MODELS_AT_TEST_PRIORITY,
           // Vitest's default is one worker fewer than the cores: one on a 2-core CI machine. Unit
           // files wait on child processes and timers as much as they compute; two workers took
           // the project from 146–175 s to 96–106 s here, with no test changing its verdict.
@@ -28,6 +34,7 @@ export default defineConfig({
           globalSetup: ['test/support/global-setup.ts'],
           testTimeout: 60_000,
           hookTimeout: 90_000,
+          env: MODELS_AT_TEST_PRIORITY,
           maxWorkers: 2,
         },
       },
