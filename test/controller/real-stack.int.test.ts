@@ -301,13 +301,26 @@ describe('over real Kafka and Redis with inference workers', () => {
       const proOffered = load.counters.offered[`${LANE}/pro`];
       const proAdmitted = load.counters.admitted[`${LANE}/pro`];
       const done = recs.filter((r) => r?.state === 'completed').map((r) => r!.finishedAt!);
-      const buckets = Array.from({ length: 7 }, (_, i) => killedAt + i * 2000);
-      const perBucket = buckets.map((b) => done.filter((t) => t >= b && t < b + 2000).length);
-      console.log(JSON.stringify({ proOffered, proAdmitted, proCompleted: done.length, perBucket }));
+      // The longest wait between paid completions, from just before the kill to the end of the
+      // run (which counts as one, so completions that stop early fail too).
+      const times = [...done.filter((t) => t >= killedAt - 3000 && t < end), end].sort((a, b) => a - b);
+      const maxGapMs = Math.max(...times.slice(1).map((t, i) => t - times[i]));
+      console.log(
+        JSON.stringify({
+          proOffered,
+          proAdmitted,
+          proCompleted: done.length,
+          maxGapMs,
+          fromKill: times.map((t) => t - killedAt),
+        }),
+      );
       expect(proAdmitted).toBe(proOffered);
       expect(done.length).toBe(proAdmitted);
-      // Paid completions never paused: some in every 2 s after the kill.
-      for (const n of perBucket) expect(n).toBeGreaterThan(0);
+      // Paid completions never paused beyond a rebalance and a re-run from the checkpoint of a job
+      // the closed workers were running (measured 1.3–2.5 s alone, 2.1 s beside two busy
+      // processes, and over 2 s once in CI); a wait on a lease (15 s) or on a dead member's
+      // session (10 s) would be far longer.
+      expect(maxGapMs).toBeLessThan(5000);
     } finally {
       sampling = false;
       await sampler;
