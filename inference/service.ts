@@ -1,23 +1,16 @@
 import { availableParallelism } from 'node:os';
 import type { Infra } from '../common/infra.ts';
-import type { Logger } from '../common/log.ts';
-import type { PolicySource } from '../common/policy/policy-source.ts';
 import { ModelPool } from './model-pool.ts';
 import { ensureModels, type ModelBundle } from './models/model-cache.ts';
 import type { ModelRunner } from './model-runner.ts';
 import { passDetail } from './render-plan.ts';
 import { startSignalReporter } from './signals.ts';
-import { InferenceWorker } from './worker.ts';
+import { InferenceWorker, type WorkerOptions } from './worker.ts';
 import { type FleetWorker, WorkerFleet } from './worker-fleet.ts';
 
-export interface InferenceDeps {
-  infra: Infra;
-  policy: PolicySource;
-  log: Logger;
-  workerId: string;
-  slots: number;
-  /** Lanes served; absent = every lane of the policy, followed as ops add or remove lanes. */
-  lanes?: string[];
+/** What each worker needs (see WorkerOptions), plus how the service builds its models and fleet. */
+export interface InferenceDeps
+  extends Pick<WorkerOptions, 'infra' | 'policy' | 'log' | 'workerId' | 'slots' | 'lanes'> {
   /** Overrides for tests and tools; defaults suit production. */
   leaseMs?: number;
   modelDir?: string;
