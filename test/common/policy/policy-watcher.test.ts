@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rename, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -66,6 +66,35 @@ describe('policy watcher', () => {
     await start();
     await writeFile(join(dir, '10-default.yaml'), DEFAULT_TEXT.replace('maxWait: 2m', 'maxWait: 3m'));
     await waitFor(() => freeWait() === 180_000, 'the in-place write');
+  });
+
+  it('follows a Kubernetes ConfigMap volume: files are links into ..data, swapped whole', async () => {
+    // The kubelet's layout: each key is a link through ..data to a timestamped directory, and an
+    // update writes a new directory, then renames a new ..data link over the old one.
+    const version = async (name: string, maxWait: string) => {
+      await mkdir(join(dir, name));
+      await writeFile(
+        join(dir, name, '10-default.yaml'),
+        DEFAULT_TEXT.replace('maxWait: 2m', `maxWait: ${maxWait}`),
+      );
+      await writeFile(join(dir, name, '20-override.yaml'), 'tiers:\n  plus:\n    maxWait: 3m\n');
+      await symlink(name, join(dir, '..data_tmp'));
+      await rename(join(dir, '..data_tmp'), join(dir, '..data'));
+    };
+    await unlink(join(dir, '10-default.yaml'));
+    await version('..2026_12_03_a', '2m');
+    for (const key of ['10-default.yaml', '20-override.yaml'])
+      await symlink(join('..data', key), join(dir, key));
+    const w = await start();
+    expect(w.current().policy.tiers.plus.maxWait).toBe(180_000);
+    await version('..2026_12_03_b', '5m');
+    await rm(join(dir, '..2026_12_03_a'), { recursive: true });
+    await waitFor(() => freeWait() === 300_000, 'the swapped ..data');
+    expect(w.status()).toMatchObject({ onDiskValid: true, lastRejection: null });
+    expect(w.current().files.map((f) => f.path)).toEqual([
+      join(dir, '10-default.yaml'),
+      join(dir, '20-override.yaml'),
+    ]);
   });
 
   it('keeps the last good policy on a half-written file and retries on the next change', async () => {
