@@ -234,9 +234,9 @@ describe('policy files', () => {
       '/status',
       '/status/api/state',
       '/status/policy',
-      '/policies/default.yaml',
-      '/../policies/default.yaml',
-      '/status/assets/..%2f..%2fpolicies%2fdefault.yaml',
+      '/policies/00-default.yaml',
+      '/../policies/00-default.yaml',
+      '/status/assets/..%2f..%2fpolicies%2f00-default.yaml',
     ];
     for (const path of paths) {
       for (const method of ['PUT', 'POST', 'PATCH', 'DELETE']) {

@@ -42,7 +42,7 @@ describe('policy hot reload in a running embedded stack', () => {
     expect(before.filter((s) => s === 202).length).toBeLessThanOrEqual(3);
     expect(before).toContain(429);
 
-    const file = join(policyDir, 'default.yaml');
+    const file = join(policyDir, '00-default.yaml');
     const edited = readFileSync(file, 'utf8')
       .replace(/(free:[\s\S]*?rateLimit: )10\/min/, '$16000/min')
       .replace(/(free:[\s\S]*?burst: )3\b/, '$1500');
@@ -69,7 +69,7 @@ describe('policy hot reload in a running embedded stack', () => {
   });
 
   it('an invalid edit is rejected and the last good policy keeps serving', async () => {
-    const file = join(policyDir, 'default.yaml');
+    const file = join(policyDir, '00-default.yaml');
     writeFileSync(file, readFileSync(file, 'utf8').replace(/maxWait: 2m/, 'maxWait: whenever'));
     await new Promise((r) => setTimeout(r, 2500));
     expect(await submit()).toBe(202);

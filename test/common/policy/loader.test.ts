@@ -1,3 +1,6 @@
+import { copyFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compilePolicy, loadPolicyDir, loadPolicyFiles } from '../../../common/policy/loader.ts';
 import { PolicyError } from '../../../common/policy/policy-issue.ts';
@@ -195,5 +198,26 @@ describe('policy loader', () => {
 
   it('refuses an empty directory and names it', async () => {
     await expect(loadPolicyFiles([])).rejects.toBeInstanceOf(PolicyError);
+  });
+});
+
+describe('the shipped policy directory', () => {
+  it('merges an override named as the launch example says (90-launch.yaml) after the default', async () => {
+    // File-name order decides which file wins; the shipped default must sort before the overrides
+    // ops add beside it, or every key it sets silently undoes theirs.
+    const dir = mkdtempSync(join(tmpdir(), 'spillway-shipped-'));
+    try {
+      for (const name of readdirSync('policies').filter((n) => n.endsWith('.yaml')))
+        copyFileSync(join('policies', name), join(dir, name));
+      copyFileSync('policies/examples/launch-day.yaml', join(dir, '90-launch.yaml'));
+      const [shipped, launch, merged] = await Promise.all(
+        ['policies', 'policies/examples', dir].map((d) => loadPolicyDir(d)),
+      );
+      expect(launch.policy.tiers.pro.rateLimit).not.toBe(shipped.policy.tiers.pro.rateLimit);
+      expect(merged.policy.tiers.pro.rateLimit).toBe(launch.policy.tiers.pro.rateLimit);
+      expect(merged.policy.rollout).toEqual(launch.policy.rollout);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -26,7 +26,7 @@ let versionCounter = 0;
 
 /** The default policy with `override` merged over it (maps merge, lists replace). */
 export async function testPolicy(override: Record<string, unknown> = {}): Promise<ActivePolicy> {
-  const base = parse(await readFile(new URL('../../../policies/default.yaml', import.meta.url), 'utf8'));
+  const base = parse(await readFile(new URL('../../../policies/00-default.yaml', import.meta.url), 'utf8'));
   const policy = Policy.parse(mergePolicyDocs(base, override));
   return { policy, version: `test-${++versionCounter}`, files: [], loadedAt: Date.now() };
 }

@@ -96,7 +96,7 @@ describe('embedded stack fault hooks (IPC)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'spillway-hooks-'));
     const policyDir = join(dir, 'policies');
     cpSync('policies', policyDir, { recursive: true });
-    const policyFile = join(policyDir, 'default.yaml');
+    const policyFile = join(policyDir, '00-default.yaml');
     const policy = readFileSync(policyFile, 'utf8');
     expect(policy).toMatch(/\n {2}lease: 15s/);
     writeFileSync(policyFile, policy.replace(/\n {2}lease: 15s/, '\n  lease: 1s'));
