@@ -3,7 +3,10 @@ import { compilePolicy, type CompileResult } from '../../../common/policy/loader
 import type { PolicyIssue } from '../../../common/policy/policy-issue.ts';
 
 /** The committed default policy, used as the base file every override case merges onto. */
-export const DEFAULT_TEXT = readFileSync(new URL('../../../policies/00-default.yaml', import.meta.url), 'utf8');
+export const DEFAULT_TEXT = readFileSync(
+  new URL('../../../policies/00-default.yaml', import.meta.url),
+  'utf8',
+);
 export const LAUNCH_DAY_TEXT = readFileSync(
   new URL('../../../policies/examples/launch-day.yaml', import.meta.url),
   'utf8',
