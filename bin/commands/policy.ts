@@ -10,7 +10,8 @@ import type { ActivePolicy } from '../../common/policy/schema.ts';
 const DEFAULT_DIR = 'policies';
 
 const USAGE = `usage: spillway policy <command>
-  check [dir | file.yaml…]            validate (default ${DEFAULT_DIR}); prints file:line:col: rule: message
+  check [--strict] [dir | file.yaml…] validate (default ${DEFAULT_DIR}); prints file:line:col: rule: message;
+                                      warnings (a file with no effect) fail only with --strict
   diff <dirA> <dirB>                  what changes from A to B, per tier
   explain --lane L --tier T --op generate|edit [dir]
                                       the limits, brownout steps and gates that apply
@@ -31,9 +32,17 @@ function printIssues(err: unknown): number {
 }
 
 async function check(args: string[]): Promise<number> {
-  const targets = args.length > 0 ? args : [DEFAULT_DIR];
+  const strict = args.includes('--strict');
+  const rest = args.filter((a) => a !== '--strict');
+  const targets = rest.length > 0 ? rest : [DEFAULT_DIR];
   try {
     const active = await load(targets);
+    const warnings = active.warnings ?? [];
+    for (const w of warnings) process.stdout.write(`warning: ${formatIssue(w)}\n`);
+    if (strict && warnings.length > 0) {
+      process.stdout.write(`refused (--strict): ${warnings.length} warning(s)\n`);
+      return 1;
+    }
     process.stdout.write(`ok: policy ${active.version} (${active.files.map((f) => f.path).join(', ')})\n`);
     return 0;
   } catch (err) {

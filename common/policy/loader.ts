@@ -6,6 +6,7 @@ import type { z } from 'zod';
 import { SpillwayError } from '../errors.ts';
 import { type PolicyIssue, PolicyError } from './policy-issue.ts';
 import { checkPolicy } from './semantic-checks.ts';
+import { shadowedFiles } from './shadowing.ts';
 import { type ActivePolicy, Policy, PolicyFile } from './schema.ts';
 import { locate, type ParsedFile } from './source-map.ts';
 
@@ -123,6 +124,7 @@ export function compilePolicy(texts: PolicyText[], now = Date.now()): CompileRes
       version: sha256(canonical(merged)).slice(0, 12),
       files: texts.map((t) => ({ path: t.path, sha256: sha256(t.text) })),
       loadedAt: now,
+      warnings: shadowedFiles(files, docs),
     },
   };
 }

@@ -51,6 +51,8 @@ export interface PolicyStatus {
   version: string;
   loadedAt: number;
   files: { path: string; sha256: string }[];
+  /** The active policy's warnings (files it loaded that have no effect, …). */
+  warnings: PolicyIssue[];
   /** False while the files on disk are refused and the last good policy is running instead. */
   onDiskValid: boolean;
   lastRejection: PolicyRejection | null;
@@ -137,6 +139,7 @@ export class PolicyWatcher implements PolicySource {
       version: this.active.version,
       loadedAt: this.active.loadedAt,
       files: this.active.files,
+      warnings: this.active.warnings ?? [],
       onDiskValid: this.onDiskValid,
       lastRejection: this.lastRejection,
       reloads: { ...this.counts },
@@ -321,6 +324,11 @@ export class PolicyWatcher implements PolicySource {
       },
       `policy ${active.version} active`,
     );
+    for (const warning of active.warnings ?? [])
+      this.log.warn(
+        { event: 'policy_warning', version: active.version, warning },
+        `policy ${active.version}: ${formatIssue(warning)}`,
+      );
   }
 
   private pushAudit(entry: PolicyAuditEntry) {

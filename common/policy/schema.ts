@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { PolicyIssue } from './policy-issue.ts';
 import { Duration, Rate } from './units.ts';
 
 /**
@@ -290,4 +291,6 @@ export interface ActivePolicy {
   version: string;
   files: { path: string; sha256: string }[];
   loadedAt: number;
+  /** Valid but probably not meant (see shadowing.ts); printed by `policy check`, logged on load. */
+  warnings?: PolicyIssue[];
 }

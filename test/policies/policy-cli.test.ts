@@ -40,6 +40,25 @@ describe('spillway policy (CLI)', () => {
     expect(stdout).toContain(`${join(dir, '20-bad.yaml')}:3:14: schema/invalid_format: must be a duration`);
   });
 
+  it('warns on an override a later base file undoes, and refuses it with --strict', async () => {
+    const shadowed = await mkdtemp(join(tmpdir(), 'spillway-cli-shadow-'));
+    try {
+      await writeFile(join(shadowed, '50-launch.yaml'), 'tiers:\n  free:\n    burst: 1\n');
+      await writeFile(join(shadowed, 'policy.yaml'), DEFAULT_TEXT);
+      const lenient = await spillway('check', shadowed);
+      expect(lenient.code).toBe(0);
+      expect(lenient.stdout).toContain(
+        `warning: ${join(shadowed, '50-launch.yaml')}:3:12: shadowed-file: no effect`,
+      );
+      const strict = await spillway('check', '--strict', shadowed);
+      expect(strict.code).toBe(1);
+      expect(strict.stdout).toContain('refused (--strict): 1 warning(s)');
+      expect((await spillway('check', '--strict', 'policies')).code).toBe(0);
+    } finally {
+      await rm(shadowed, { recursive: true, force: true });
+    }
+  });
+
   it('diffs two directories and explains a lane × tier × operation', async () => {
     const diff = await spillway('diff', 'policies', 'policies/examples');
     expect(diff.stdout).toContain('pro rate limit 600/min → 300/min');

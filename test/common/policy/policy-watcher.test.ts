@@ -31,6 +31,7 @@ async function start(opts: Parameters<typeof createPolicyWatcher>[2] = {}) {
 }
 
 const freeWait = () => watcher!.current().policy.tiers.free.maxWait;
+const DEFAULT_FREE_WAIT = 120_000;
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'spillway-policy-'));
@@ -189,5 +190,19 @@ describe('policy watcher', () => {
     expect(text).toContain(`spillway_policy_active_info{version="${w.current().version}"} 1`);
     expect(text).toMatch(/spillway_policy_last_rejection_timestamp_seconds [1-9]/);
     expect(await readFile(join(dir, '20-override.yaml'), 'utf8')).toContain('maxWait: 0');
+  });
+
+  it('logs and reports a file that a base sorting after it undoes, and still activates', async () => {
+    const lines: { event?: string; msg?: string }[] = [];
+    const capture = pino({ level: 'info' }, { write: (l: string) => lines.push(JSON.parse(l)) });
+    await rename(join(dir, '10-default.yaml'), join(dir, 'zz-base.yaml'));
+    await writeFile(join(dir, '20-override.yaml'), 'tiers:\n  free:\n    maxWait: 75s\n');
+    watcher = await createPolicyWatcher(dir, capture, { pollMs: 0, watch: false, registry: new Registry() });
+    expect(freeWait()).toBe(DEFAULT_FREE_WAIT);
+    const warned = lines.filter((l) => l.event === 'policy_warning');
+    expect(warned.map((l) => l.msg)).toEqual([
+      expect.stringMatching(/20-override\.yaml:3:\d+: shadowed-file: no effect: .*zz-base\.yaml/),
+    ]);
+    expect(watcher.status().warnings).toMatchObject([{ rule: 'shadowed-file', path: 'tiers.free.maxWait' }]);
   });
 });
