@@ -3,10 +3,13 @@ import type { AdmissionState, GatewaySignal, WorkerSignal } from '../../common/c
 import { createLogger } from '../../common/log.ts';
 import { createMemoryInfra } from '../../common/memory-infra.ts';
 import { StaticPolicySource } from '../../common/policy/policy-source.ts';
+import type { ActivePolicy } from '../../common/policy/schema.ts';
+import { type ControllerMemory, controlStep } from '../../controller/control-step.ts';
 import { HANDOVER_VERSION, resumeFrom, toHandover } from '../../controller/handover.ts';
 import { leaseTtlMs } from '../../controller/leader-lease.ts';
 import { Controller } from '../../controller/service.ts';
-import { emptyMemory, Loop, plantWith, setDemand, testPolicy } from './scenario.ts';
+import { type ControlInputs, laneTier } from '../../controller/observation.ts';
+import { emptyMemory, Loop, plantWith, setDemand, TIERS, testPolicy } from './scenario.ts';
 
 const log = createLogger('controller-test', 'silent');
 const INTERVAL = 200;
@@ -147,5 +150,50 @@ describe('controller failover', () => {
     const { first, b } = await failover(TTL + INTERVAL);
     expect(first.reasons.join(' ')).toContain('capacity unknown');
     expect(b.status().resumedFrom).toBeNull();
+  });
+});
+
+describe('a handover across a policy that renamed a lane', () => {
+  it('keeps what was learned of the fleet and of the lanes that stayed, and carries nothing under the old name', () => {
+    const plant = plantWith(2, 2);
+    setDemand(plant, { pro: 2, plus: 4, free: 400 });
+    // Only chat has traffic, so the renamed lane is as idle under its new name as under its old.
+    for (const tier of TIERS) plant.demand[laneTier('api', tier)] = 0;
+    const before = testPolicy('aimd');
+    const loop = new Loop(plant, before);
+    loop.run(60);
+    const handedOver = () => JSON.parse(JSON.stringify(loop.memory)) as ControllerMemory;
+    // The successor reads a policy in which ops renamed the `api` lane `partner`.
+    const { api, ...keep } = before.policy.lanes;
+    const { api: apiFallback, ...keepFallback } = before.policy.fallback;
+    const renamed: ActivePolicy = {
+      ...before,
+      version: 'renamed',
+      policy: {
+        ...before.policy,
+        lanes: { ...keep, partner: api },
+        fallback: { ...keepFallback, partner: apiFallback },
+      },
+    };
+    const inputs = plant.inputs();
+    const same = controlStep(inputs, handedOver(), before, { version: 1, epoch: 2 });
+    // Workers serving every lane of the policy (the default) report the new name once they reload it.
+    const rename = (lane: string) => (lane === 'api' ? 'partner' : lane);
+    const renamedInputs: ControlInputs = {
+      ...inputs,
+      signals: inputs.signals.map((s) => (s.source === 'worker' ? { ...s, lanes: s.lanes.map(rename) } : s)),
+      queue: inputs.queue.map((q) => ({ ...q, lane: rename(q.lane) })),
+    };
+    const out = controlStep(renamedInputs, handedOver(), renamed, { version: 1, epoch: 2 });
+    expect(Object.keys(out.state.lanes).sort()).toEqual(['chat', 'partner']);
+    for (const field of ['lawMemory', 'factors', 'backlogCost'] as const)
+      expect(Object.keys(out.memory[field]).sort(), field).toEqual(['chat', 'partner']);
+    expect(JSON.stringify(out.memory.brownout)).not.toContain('api');
+    expect(out.state.reasons.join(' ')).not.toContain('capacity unknown');
+    expect(out.view.capacity.total).toBeCloseTo(same.view.capacity.total, 6);
+    expect(Object.keys(out.view.capacity.byLane).sort()).toEqual(['chat', 'partner']);
+    // The lane that kept its name carries on exactly as it would have without the rename.
+    expect(out.state.lanes.chat).toEqual(same.state.lanes.chat);
+    expect(out.memory.lawMemory.chat).toEqual(same.memory.lawMemory.chat);
   });
 });
