@@ -1,8 +1,9 @@
 import { readFile } from 'node:fs/promises';
-import { basename } from 'node:path';
-import { parse } from 'yaml';
+import { relative } from 'node:path';
+import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { SpillwayError } from '../common/errors.ts';
+import { locate } from '../common/policy/source-map.ts';
 import { Duration } from '../common/policy/units.ts';
 
 /**
@@ -222,8 +223,50 @@ export function applyOverrides(c: Campaign, o: CampaignOverrides): Campaign {
 export function parseCampaign(doc: unknown, source = 'campaign'): Campaign {
   const parsed = Campaign.safeParse(doc);
   if (parsed.success) return parsed.data;
-  const i = parsed.error.issues[0];
-  throw new SpillwayError('campaign_invalid', `${source}: ${i.path.join('.') || '(root)'}: ${i.message}`);
+  throw campaignError(parsed.error.issues.map((i) => `${source}: ${issuePath(i)}: ${i.message}`));
+}
+
+/** The field an issue is about; for an unknown key, the key itself rather than its parent. */
+function issueKeys(i: z.core.$ZodIssue): (string | number)[] {
+  return (i.code === 'unrecognized_keys' ? [...i.path, i.keys[0]] : i.path) as (string | number)[];
+}
+
+/** Where a field is in the campaign: `stages.0.duration`. */
+function issuePath(i: z.core.$ZodIssue): string {
+  return issueKeys(i).map(String).join('.') || '(root)';
+}
+
+/** Every problem, one per line, the first in the summary; the CLI prints the message. */
+function campaignError(lines: string[]): SpillwayError {
+  return new SpillwayError('campaign_invalid', lines.join('\n'), { issues: lines });
+}
+
+/**
+ * A campaign file's text → the campaign, or a `campaign_invalid` error listing every problem as
+ * `file:line:col: field: message` (YAML syntax first; then the schema, pointing at the value).
+ */
+export function parseCampaignText(text: string, file: string): Campaign {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw campaignError(
+      doc.errors.map((e) => {
+        const pos = lines.linePos(e.pos[0]);
+        return `${file}:${pos.line}:${pos.col}: yaml: ${e.message.split('\n')[0]}`;
+      }),
+    );
+  }
+  const raw = doc.toJS();
+  const parsed = Campaign.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  const parsedFile = { path: file, doc, lines };
+  throw campaignError(
+    parsed.error.issues.map((i) => {
+      const at = locate([parsedFile], issueKeys(i), i.code === 'unrecognized_keys');
+      const where = at && at.line > 0 ? `${file}:${at.line}:${at.column}` : file;
+      return `${where}: ${issuePath(i)}: ${i.message}`;
+    }),
+  );
 }
 
 /** Loads a YAML campaign by path, or by name from loadtests/campaigns/. */
@@ -235,7 +278,9 @@ export async function loadCampaign(pathOrName: string, overrides: CampaignOverri
   } catch {
     throw new SpillwayError('campaign_missing', `${pathOrName}: no such campaign file (looked at ${path})`);
   }
-  return applyOverrides(parseCampaign(parse(text), basename(path)), overrides);
+  // As given when a path was, else the shipped file relative to here, so editors can follow it.
+  const shown = path === pathOrName ? path : relative(process.cwd(), path) || path;
+  return applyOverrides(parseCampaignText(text, shown), overrides);
 }
 
 export function resolveCampaignPath(pathOrName: string): string {

@@ -1,4 +1,6 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -8,7 +10,9 @@ import {
   campaignJsonSchema,
   loadCampaign,
   parseCampaign,
+  parseCampaignText,
 } from '../../loadtests/campaign-schema.ts';
+import type { SpillwayError } from '../../common/errors.ts';
 
 const DIR = new URL('../../loadtests/campaigns/', import.meta.url);
 const SHIPPED = [
@@ -66,6 +70,50 @@ describe('campaign schema', () => {
         stages: [{ name: 's', duration: 'soon', rate: 1 }],
       }),
     ).toThrow(/stages\.0\.duration/);
+  });
+
+  it('names every problem of a campaign file as file:line:col: field: message', () => {
+    const text = [
+      'name: x',
+      'mix: [{ lane: chat, tier: free, weight: 1 }]',
+      'stages:',
+      '  - { name: a, duration: soon, rate: 1 }',
+      'stagez: 1',
+      '',
+    ].join('\n');
+    const err = (() => {
+      try {
+        parseCampaignText(text, 'campaigns/x.yaml');
+      } catch (e) {
+        return e as SpillwayError;
+      }
+      throw new Error('accepted');
+    })();
+    expect(err.code).toBe('campaign_invalid');
+    expect(err.message.split('\n')).toEqual([
+      'campaigns/x.yaml:4:26: stages.0.duration: must be a duration such as 250ms, 90s, 10m, 1h',
+      'campaigns/x.yaml:5:1: stagez: Unrecognized key: "stagez"',
+    ]);
+  });
+
+  it('points a YAML syntax error at its line, and a duplicate key too', () => {
+    expect(() => parseCampaignText('name: x\nstages:\n  - { name: a\n', 'c.yaml')).toThrow(
+      /^c\.yaml:4:1: yaml: /,
+    );
+    expect(() => parseCampaignText('name: x\nname: y\n', 'c.yaml')).toThrow(
+      /^c\.yaml:2:1: yaml: Map keys must be unique/,
+    );
+  });
+
+  it('shows a campaign file by the path it was given', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'spillway-campaign-'));
+    try {
+      const file = join(dir, 'bad.yaml');
+      await writeFile(file, 'name: bad\n');
+      await expect(loadCampaign(file)).rejects.toThrow(new RegExp(`^${file}:1:1: mix: `));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it.each([0, 9, 1.5])('refuses stack.workers %s, naming it', (workers) => {
