@@ -1,9 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { relative } from 'node:path';
-import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { SpillwayError } from '../common/errors.ts';
-import { locate } from '../common/policy/source-map.ts';
+import { parseYamlText, schemaIssues } from '../common/policy/source-map.ts';
 import { Duration } from '../common/policy/units.ts';
 
 /**
@@ -223,20 +222,12 @@ export function applyOverrides(c: Campaign, o: CampaignOverrides): Campaign {
 export function parseCampaign(doc: unknown, source = 'campaign'): Campaign {
   const parsed = Campaign.safeParse(doc);
   if (parsed.success) return parsed.data;
-  throw campaignError(parsed.error.issues.map((i) => `${source}: ${issuePath(i)}: ${i.message}`));
+  throw campaignError(
+    parsed.error.issues.map((i) => `${source}: ${i.path.join('.') || '(root)'}: ${i.message}`),
+  );
 }
 
-/** The field an issue is about; for an unknown key, the key itself rather than its parent. */
-function issueKeys(i: z.core.$ZodIssue): (string | number)[] {
-  return (i.code === 'unrecognized_keys' ? [...i.path, i.keys[0]] : i.path) as (string | number)[];
-}
-
-/** Where a field is in the campaign: `stages.0.duration`. */
-function issuePath(i: z.core.$ZodIssue): string {
-  return issueKeys(i).map(String).join('.') || '(root)';
-}
-
-/** Every problem, one per line, the first in the summary; the CLI prints the message. */
+/** Every problem, one per line; the CLI prints the message. */
 function campaignError(lines: string[]): SpillwayError {
   return new SpillwayError('campaign_invalid', lines.join('\n'), { issues: lines });
 }
@@ -246,25 +237,14 @@ function campaignError(lines: string[]): SpillwayError {
  * `file:line:col: field: message` (YAML syntax first; then the schema, pointing at the value).
  */
 export function parseCampaignText(text: string, file: string): Campaign {
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    throw campaignError(
-      doc.errors.map((e) => {
-        const pos = lines.linePos(e.pos[0]);
-        return `${file}:${pos.line}:${pos.col}: yaml: ${e.message.split('\n')[0]}`;
-      }),
-    );
-  }
-  const raw = doc.toJS();
-  const parsed = Campaign.safeParse(raw);
-  if (parsed.success) return parsed.data;
-  const parsedFile = { path: file, doc, lines };
+  const { file: parsedFile, issues } = parseYamlText(text, file);
+  const parsed = issues.length > 0 ? null : Campaign.safeParse(parsedFile.doc.toJS());
+  if (parsed?.success) return parsed.data;
+  const problems = parsed ? schemaIssues(parsed.error, [parsedFile]) : issues;
   throw campaignError(
-    parsed.error.issues.map((i) => {
-      const at = locate([parsedFile], issueKeys(i), i.code === 'unrecognized_keys');
-      const where = at && at.line > 0 ? `${file}:${at.line}:${at.column}` : file;
-      return `${where}: ${issuePath(i)}: ${i.message}`;
+    problems.map((i) => {
+      const where = i.line > 0 ? `${i.file}:${i.line}:${i.column}` : i.file;
+      return `${where}: ${i.path || i.rule}: ${i.message}`;
     }),
   );
 }

@@ -1,14 +1,12 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LineCounter, parseDocument } from 'yaml';
-import type { z } from 'zod';
 import { SpillwayError } from '../errors.ts';
 import { type PolicyIssue, PolicyError } from './policy-issue.ts';
 import { checkPolicy } from './semantic-checks.ts';
 import { shadowedFiles } from './shadowing.ts';
 import { type ActivePolicy, Policy, PolicyFile } from './schema.ts';
-import { locate, type ParsedFile } from './source-map.ts';
+import { locate, parseYamlText, schemaIssues } from './source-map.ts';
 
 /*
  * How a policy directory becomes the active policy:
@@ -58,41 +56,9 @@ function canonical(v: unknown): string {
   return JSON.stringify(v) ?? 'null';
 }
 
-function parseYaml(t: PolicyText): { file: ParsedFile; issues: PolicyIssue[] } {
-  const lines = new LineCounter();
-  const doc = parseDocument(t.text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-  const issues = doc.errors.map((e) => {
-    const pos = lines.linePos(e.pos[0]);
-    return {
-      file: t.path,
-      line: pos.line,
-      column: pos.col,
-      rule: 'yaml',
-      message: e.message.split('\n')[0],
-      path: '',
-    };
-  });
-  return { file: { path: t.path, doc, lines }, issues };
-}
-
-function schemaIssues(error: z.ZodError, files: ParsedFile[]): PolicyIssue[] {
-  return error.issues.map((issue) => {
-    let path = issue.path as (string | number)[];
-    let atKey = issue.code === 'invalid_key';
-    let message = issue.message.replace(/expected (\w+), received undefined/, 'missing (expected $1)');
-    if (issue.code === 'unrecognized_keys') {
-      path = [...path, issue.keys[0]];
-      atKey = true;
-      message = `unknown key ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
-    }
-    const place = locate(files, path, atKey) ?? { file: files.at(-1)?.path ?? '', line: 0, column: 0 };
-    return { ...place, rule: `schema/${issue.code}`, message, path: path.join('.') };
-  });
-}
-
 /** Pure: texts in merge order → the active policy, or every issue found. */
 export function compilePolicy(texts: PolicyText[], now = Date.now()): CompileResult {
-  const parsed = texts.map(parseYaml);
+  const parsed = texts.map((t) => parseYamlText(t.text, t.path));
   const yamlIssues = parsed.flatMap((p) => p.issues);
   if (yamlIssues.length > 0) return { ok: false, issues: yamlIssues };
   const files = parsed.map((p) => p.file);

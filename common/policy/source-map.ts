@@ -1,4 +1,6 @@
-import { type Document, isMap, isPair, isScalar, isSeq, type LineCounter, type Node } from 'yaml';
+import { type Document, isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+import type { z } from 'zod';
+import type { PolicyIssue } from './policy-issue.ts';
 
 /** A parsed policy file kept with what is needed to turn a node offset into line:column. */
 export interface ParsedFile {
@@ -61,4 +63,44 @@ export function locate(files: ParsedFile[], path: PathKey[], atKey = false): Pla
   const offset = best.node?.range?.[0] ?? 0;
   const pos = best.file.lines.linePos(offset);
   return { file: best.file.path, line: pos.line, column: pos.col };
+}
+
+/**
+ * A YAML text parsed with positions kept, and its syntax errors (rule `yaml`, duplicate keys
+ * included) at their line and column. Shared by every file ops write: policies, campaigns, accounts.
+ */
+export function parseYamlText(text: string, path: string): { file: ParsedFile; issues: PolicyIssue[] } {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const issues = doc.errors.map((e) => {
+    const pos = lines.linePos(e.pos[0]);
+    return {
+      file: path,
+      line: pos.line,
+      column: pos.col,
+      rule: 'yaml',
+      message: e.message.split('\n')[0],
+      path: '',
+    };
+  });
+  return { file: { path, doc, lines }, issues };
+}
+
+/**
+ * Schema errors at the place in the files the failing value came from (see locate); an unknown key
+ * points at the key itself, a missing one at its parent, and reads "missing (expected …)".
+ */
+export function schemaIssues(error: z.ZodError, files: ParsedFile[]): PolicyIssue[] {
+  return error.issues.map((issue) => {
+    let path = issue.path as PathKey[];
+    let atKey = issue.code === 'invalid_key';
+    let message = issue.message.replace(/expected (\w+), received undefined/, 'missing (expected $1)');
+    if (issue.code === 'unrecognized_keys') {
+      path = [...path, issue.keys[0]];
+      atKey = true;
+      message = `unknown key ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+    }
+    const place = locate(files, path, atKey) ?? { file: files.at(-1)?.path ?? '', line: 0, column: 0 };
+    return { ...place, rule: `schema/${issue.code}`, message, path: path.join('.') };
+  });
 }

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { Account } from '../../common/contracts/index.ts';
 import { MemoryAccountStore } from '../../common/store/memory-account-store.ts';
 import { loadAccountsFile } from '../../gateway/accounts-file.ts';
+import { hashKey } from '../../gateway/api-keys.ts';
 import { AuthClient } from '../../gateway/auth-client.ts';
 import { ClientAddress } from '../../gateway/client-address.ts';
 import { jsonInit, KEYS, startHarness, testPolicy } from './support/harness.ts';
@@ -109,6 +110,48 @@ describe('accounts file', () => {
     await writeFile(file, '- { key: sk-abcdefgh1, tier: pro, lane: moon }\n');
     await expect(loadAccountsFile(file, policy, new MemoryAccountStore())).rejects.toThrow(
       /unknown lane "moon"/,
+    );
+  });
+
+  it('names every problem at its line, stores nothing from a bad file and never quotes a key', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'spillway-acc-'));
+    const file = join(dir, 'a.yaml');
+    await writeFile(
+      file,
+      [
+        '- { key: sk-secret-one-1, tier: pro, lane: chat }',
+        '- { key: sk-secret-two-2, tier: gold, lane: chat }',
+        '- key: sk-secret-one-1',
+        '  tier: free',
+        '  lane: moon',
+        '',
+      ].join('\n'),
+    );
+    const store = new MemoryAccountStore();
+    const err = await loadAccountsFile(file, (await testPolicy()).policy, store).catch((e) => e);
+    expect(err.code).toBe('config_invalid');
+    expect(err.message.split('\n')).toEqual([
+      `SPILLWAY_ACCOUNTS_FILE: ${file}:2:33: entry/tier: entry 1: unknown tier "gold" (pro, plus, free)`,
+      `${file}:3:8: entry/key: entry 2: the key of entry 0 again: each key once`,
+      `${file}:5:9: entry/lane: entry 2: unknown lane "moon" (chat, api)`,
+    ]);
+    expect(err.message).not.toContain('sk-secret');
+    expect(await store.byKeyHash(hashKey('sk-secret-one-1'))).toBeNull();
+  });
+
+  it('points YAML and schema mistakes at their line', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'spillway-acc-'));
+    const file = join(dir, 'a.yaml');
+    const policy = (await testPolicy()).policy;
+    await writeFile(file, '- { key: sk-abcdefgh1, tier: pro, lane: chat\n');
+    await expect(loadAccountsFile(file, policy, new MemoryAccountStore())).rejects.toThrow(
+      new RegExp(`${file}:2:1: yaml: `),
+    );
+    await writeFile(file, '- { key: sk-abcdefgh1, tier: pro, lane: chat }\n- { key: short, tier: pro }\n');
+    const err = await loadAccountsFile(file, policy, new MemoryAccountStore()).catch((e) => e);
+    expect(err.message).toMatch(new RegExp(`${file}:2:10: schema/too_small: `));
+    expect(err.message).toContain(
+      `${file}:2:3: schema/invalid_type: Invalid input: missing (expected string)`,
     );
   });
 });
