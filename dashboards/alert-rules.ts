@@ -31,6 +31,8 @@ export function alertRules(tiers: TierClasses): AlertRule[] {
   const staleness = 'max by (dependency) (time() - spillway_controller_signal_timestamp_seconds)';
   const deadLetters = 'sum(increase(spillway_worker_dead_letter_total[10m]))';
   const reportingWorkers = 'max(spillway_controller_workers_reporting)';
+  const policyOnDisk = 'min(spillway_policy_on_disk_valid)';
+  const policyWarnings = 'max(spillway_policy_warnings)';
   return [
     {
       alert: 'SpillwayPaidRefusedWhileFreeAdmitted',
@@ -112,6 +114,26 @@ export function alertRules(tiers: TierClasses): AlertRule[] {
       summary: '{{ $value | humanize }} jobs dead-lettered in the last 10 minutes',
       description:
         'Jobs failed every attempt or could not be parsed; they are failed for the client. Read the dead-letter topic for the cause.',
+    },
+    {
+      alert: 'SpillwayPolicyRefused',
+      signal: policyOnDisk,
+      expr: `${policyOnDisk} < 1`,
+      for: '1m',
+      severity: 'ticket',
+      summary: 'The policy files on disk are refused; the last good policy is running',
+      description:
+        'An edit to the policy directory has not taken effect: the files as they are now fail validation, so the services keep the last good version (spillway_policy_active_info). `npx spillway policy check <dir>` names each problem as file:line:col; the rejection is logged (event policy_rejected) and shown on the controller status page.',
+    },
+    {
+      alert: 'SpillwayPolicyWarnings',
+      signal: policyWarnings,
+      expr: `${policyWarnings} > 0`,
+      for: '5m',
+      severity: 'ticket',
+      summary: '{{ $value }} warning(s) on the active policy',
+      description:
+        'The policy is active but probably not as meant, e.g. a file that files sorting after it undo (shadowed-file: a base file named after its overrides). `npx spillway policy check <dir>` lists the warnings; they are also logged (event policy_warning).',
     },
   ];
 }

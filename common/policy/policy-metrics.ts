@@ -6,6 +6,8 @@ export interface PolicyMetrics {
   activeInfo: Gauge<'version'>;
   lastRejection: Gauge;
   lastActivation: Gauge;
+  onDiskValid: Gauge;
+  warnings: Gauge;
 }
 
 const byRegistry = new WeakMap<Registry, PolicyMetrics>();
@@ -36,6 +38,16 @@ export function policyMetrics(registry: Registry = sharedRegistry): PolicyMetric
     lastActivation: new Gauge({
       name: 'spillway_policy_last_activation_timestamp_seconds',
       help: 'When a policy was last activated',
+      registers,
+    }),
+    onDiskValid: new Gauge({
+      name: 'spillway_policy_on_disk_valid',
+      help: '1 while the policy files on disk are the active policy; 0 while they are refused and the last good policy runs',
+      registers,
+    }),
+    warnings: new Gauge({
+      name: 'spillway_policy_warnings',
+      help: 'Warnings of the active policy (e.g. shadowed-file: a file that later files undo)',
       registers,
     }),
   };

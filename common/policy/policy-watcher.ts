@@ -243,11 +243,12 @@ export class PolicyWatcher implements PolicySource {
       return;
     }
     this.lastFingerprint = print;
-    this.onDiskValid = true;
+    this.markOnDisk(true);
     if (result.active.version === this.active.version) {
-      // Comments or formatting only: same policy, nothing to announce.
+      // Comments, formatting or a file that changed nothing: same policy, nothing to announce.
       this.metrics.reloads.inc({ result: 'unchanged' });
-      this.active = { ...this.active, files: result.active.files };
+      this.active = { ...this.active, files: result.active.files, warnings: result.active.warnings };
+      this.metrics.warnings.set(result.active.warnings?.length ?? 0);
       return;
     }
     const previous = this.active;
@@ -285,7 +286,7 @@ export class PolicyWatcher implements PolicySource {
   private considerRejection(print: string, texts: PolicyText[], issues: PolicyIssue[]) {
     if (print === this.lastFingerprint) return;
     this.lastFingerprint = print;
-    this.onDiskValid = false;
+    this.markOnDisk(false);
     const at = Date.now();
     const files = fileHashes(texts);
     this.lastRejection = { ...issues[0], at, issues };
@@ -305,6 +306,11 @@ export class PolicyWatcher implements PolicySource {
     );
   }
 
+  private markOnDisk(valid: boolean) {
+    this.onDiskValid = valid;
+    this.metrics.onDiskValid.set(valid ? 1 : 0);
+  }
+
   private recordActivation(active: ActivePolicy, previousVersion: string | undefined, texts: PolicyText[]) {
     const at = active.loadedAt;
     const files = fileHashes(texts);
@@ -313,6 +319,8 @@ export class PolicyWatcher implements PolicySource {
     this.metrics.lastActivation.set(at / 1000);
     this.metrics.activeInfo.reset();
     this.metrics.activeInfo.set({ version: active.version }, 1);
+    this.metrics.onDiskValid.set(1);
+    this.metrics.warnings.set(active.warnings?.length ?? 0);
     this.pushAudit({ at, result: 'activated', version: active.version, previousVersion, files });
     this.log.info(
       {

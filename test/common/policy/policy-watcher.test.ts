@@ -189,7 +189,11 @@ describe('policy watcher', () => {
     expect(text).toMatch(/spillway_policy_reload_total\{result="rejected"\} 1/);
     expect(text).toContain(`spillway_policy_active_info{version="${w.current().version}"} 1`);
     expect(text).toMatch(/spillway_policy_last_rejection_timestamp_seconds [1-9]/);
+    expect(text).toMatch(/spillway_policy_on_disk_valid 0/);
     expect(await readFile(join(dir, '20-override.yaml'), 'utf8')).toContain('maxWait: 0');
+    await writeFile(join(dir, '20-override.yaml'), 'tiers:\n  free:\n    maxWait: 55s\n');
+    await w.reload();
+    expect(await registry.metrics()).toMatch(/spillway_policy_on_disk_valid 1/);
   });
 
   it('logs and reports a file that a base sorting after it undoes, and still activates', async () => {
@@ -197,12 +201,19 @@ describe('policy watcher', () => {
     const capture = pino({ level: 'info' }, { write: (l: string) => lines.push(JSON.parse(l)) });
     await rename(join(dir, '10-default.yaml'), join(dir, 'zz-base.yaml'));
     await writeFile(join(dir, '20-override.yaml'), 'tiers:\n  free:\n    maxWait: 75s\n');
-    watcher = await createPolicyWatcher(dir, capture, { pollMs: 0, watch: false, registry: new Registry() });
+    const registry = new Registry();
+    watcher = await createPolicyWatcher(dir, capture, { pollMs: 0, watch: false, registry });
     expect(freeWait()).toBe(DEFAULT_FREE_WAIT);
     const warned = lines.filter((l) => l.event === 'policy_warning');
     expect(warned.map((l) => l.msg)).toEqual([
       expect.stringMatching(/20-override\.yaml:3:\d+: shadowed-file: no effect: .*zz-base\.yaml/),
     ]);
     expect(watcher.status().warnings).toMatchObject([{ rule: 'shadowed-file', path: 'tiers.free.maxWait' }]);
+    expect(await registry.metrics()).toMatch(/spillway_policy_warnings 1/);
+    // Deleting the file that had no effect leaves the same policy: the warning goes all the same.
+    await unlink(join(dir, '20-override.yaml'));
+    await watcher.reload();
+    expect(watcher.status().warnings).toEqual([]);
+    expect(await registry.metrics()).toMatch(/spillway_policy_warnings 0/);
   });
 });
