@@ -2,7 +2,9 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { Hono } from 'hono';
+import { formatIssue } from '../common/policy/policy-issue.ts';
 import type { PolicySource } from '../common/policy/policy-source.ts';
+import type { PolicyStatus } from '../common/policy/policy-watcher.ts';
 import type { Controller } from './service.ts';
 import { statusPage } from './status-page.ts';
 
@@ -14,25 +16,41 @@ const ASSETS: Record<string, { file: string; type: string }> = {
 
 /** What the policy watcher may expose besides the PolicySource interface (read when present). */
 interface PolicyIntrospection {
-  status?: () => unknown;
+  status?: () => PolicyStatus;
   audit?: () => unknown;
 }
 
-function policyReport(source: PolicySource) {
+/**
+ * The policy as the page shows it: version, files, reload counts and the audit, plus `problems`,
+ * one line each for ops to act on: the on-disk files refused (the active policy is the last good
+ * one) and the active policy's warnings, as `file:line:col: rule: message`.
+ */
+export function policyReport(source: PolicySource) {
   const s = source as PolicySource & PolicyIntrospection;
   const active = source.current();
-  const safe = (f: (() => unknown) | undefined) => {
+  const safe = <T>(f: (() => T) | undefined): T | null => {
     try {
       return typeof f === 'function' ? f.call(s) : null;
     } catch {
       return null;
     }
   };
+  const status = safe(s.status);
+  const problems: string[] = [];
+  const refused = status && !status.onDiskValid ? status.lastRejection : null;
+  if (refused) {
+    const more = refused.issues.length > 1 ? ` (and ${refused.issues.length - 1} more)` : '';
+    problems.push(
+      `files on disk refused, still running ${active.version}: ${formatIssue(refused.issues[0])}${more}`,
+    );
+  }
+  for (const w of active.warnings ?? []) problems.push(`warning: ${formatIssue(w)}`);
   return {
     version: active.version,
     loadedAt: active.loadedAt,
     files: active.files,
-    status: safe(s.status),
+    problems,
+    status,
     audit: safe(s.audit),
   };
 }

@@ -41,13 +41,15 @@ function chart(id, title, names, yLabel) {
 }
 function render(s) {
   const st = s.status, pol = s.policy;
-  const polStatus = pol.status ? ' · policy status: ' + esc(JSON.stringify(pol.status)).slice(0, 200) : '';
+  const reloads = pol.status ? ' (' + pol.status.reloads.activated + ' activated, ' + pol.status.reloads.rejected + ' refused)' : '';
+  const problems = pol.problems.map((p) =>
+    '<br><span class="' + (p.startsWith('warning:') ? 'async-only' : 'shed') + '">' + esc(p) + '</span>').join('');
   document.getElementById('summary').innerHTML =
     'controller <b>' + esc(st.id) + '</b> · ' + (st.leader ? '<b>leader</b>' : 'standby') +
     ' · epoch ' + st.epoch + ' · state v' + st.version + ' · law <b>' + esc(st.law) + '</b>' +
     (st.resumedFrom ? ' · resumed epoch ' + st.resumedFrom.epoch + "'s memory (" + (st.resumedFrom.ageMs / 1000).toFixed(1) + ' s old)' : '') +
-    ' · policy <code>' + esc(pol.version) + '</code>' + polStatus +
-    (st.lastError ? ' · <span class="shed">error: ' + esc(st.lastError) + '</span>' : '');
+    ' · policy <code>' + esc(pol.version) + '</code>' + reloads +
+    (st.lastError ? ' · <span class="shed">error: ' + esc(st.lastError) + '</span>' : '') + problems;
   const state = s.state, view = s.view;
   if (!state || !view) return;
   const tv = Object.fromEntries(view.tiers.map((t) => [t.lane + '/' + t.tier, t]));

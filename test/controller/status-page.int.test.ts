@@ -18,9 +18,19 @@ import { emptyMemory, testPolicy } from './scenario.ts';
  */
 describe('status page', () => {
   const infra = createMemoryInfra();
-  const policy = new StaticPolicySource(
-    testPolicy('gradient', { control: { law: 'gradient', interval: '200ms' } }),
-  );
+  // With a warning, as a policy whose override a later base file undoes would load.
+  const warning = {
+    file: 'policies/50-launch.yaml',
+    line: 3,
+    column: 14,
+    rule: 'shadowed-file',
+    message: 'no effect: every value it sets is replaced by policies/policy.yaml',
+    path: 'tiers.free.maxWait',
+  };
+  const policy = new StaticPolicySource({
+    ...testPolicy('gradient', { control: { law: 'gradient', interval: '200ms' } }),
+    warnings: [warning],
+  });
   let controller: Awaited<ReturnType<typeof startController>>;
   let server: ReturnType<typeof serve>;
   let feeder: NodeJS.Timeout;
@@ -125,6 +135,10 @@ describe('status page', () => {
       expect(summary).toContain('leader');
       expect(summary).toContain(policy.current().version);
       expect(summary).toMatch(/resumed epoch 0's memory \(\d+\.\d s old\)/);
+      const shown = page.locator('#summary .async-only');
+      expect(await shown.textContent()).toBe(
+        'warning: policies/50-launch.yaml:3:14: shadowed-file: no effect: every value it sets is replaced by policies/policy.yaml',
+      );
       const table = await page.textContent('#admission');
       expect(table).toContain('chat/free');
       expect(await page.locator('canvas').count()).toBeGreaterThanOrEqual(3);
