@@ -32,7 +32,7 @@ export async function run(args: string[]): Promise<number> {
   const scale = values.scale === undefined ? undefined : Number(values.scale);
   if (scale !== undefined && !(scale > 0))
     throw new ConfigError('--scale', `expected a positive number, got "${values.scale}"`);
-  const { results, files } = await runSimulation({
+  const { results, files, warnings } = await runSimulation({
     campaign: positionals[0],
     policy: values.policy,
     baselines: values.baselines,
@@ -40,6 +40,7 @@ export async function run(args: string[]): Promise<number> {
     scale,
     durationMs,
   });
+  for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
   process.stdout.write(formatSimSummary(results));
   if (files) process.stdout.write(`report: ${files.html}\n        ${files.json}\n`);
   return 0;

@@ -1,4 +1,5 @@
 import { loadPolicyDir } from '../../common/policy/loader.ts';
+import { formatIssue } from '../../common/policy/policy-issue.ts';
 import type { ActivePolicy } from '../../common/policy/schema.ts';
 import { type Campaign, type CampaignOverrides, loadCampaign } from '../campaign-schema.ts';
 import type { ControllerMode } from './admission-source.ts';
@@ -21,6 +22,8 @@ export interface SimulationOptions extends CampaignOverrides {
 export interface SimulationOutcome {
   results: SimResult[];
   files: { json: string; html: string } | null;
+  /** The policy's warnings (file:line:col: rule: message): what-if on a policy ops would not mean. */
+  warnings: string[];
 }
 
 export async function runSimulation(o: SimulationOptions): Promise<SimulationOutcome> {
@@ -29,7 +32,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationOut
   const modes: ControllerMode[] = o.baselines ? ['on', 'off', 'static'] : ['on'];
   const results = modes.map((controller) => simulateCampaign(campaign, policy, { controller }));
   const files = o.outDir ? await writeSimReport(results, o.outDir) : null;
-  return { results, files };
+  return { results, files, warnings: (policy.warnings ?? []).map(formatIssue) };
 }
 
 export function formatSimSummary(results: SimResult[]): string {

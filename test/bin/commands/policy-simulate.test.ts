@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -48,5 +48,18 @@ describe('spillway policy simulate', () => {
     expect(base.report).not.toBeNull();
     // The launch-day policy opens free to a fraction of accounts only: free availability drops.
     expect(freeAvailability(launch.out)).toBeLessThan(freeAvailability(base.out));
+  });
+
+  it('warns when the policy it is given has a file that later files undo', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spillway-whatif-policy-'));
+    try {
+      copyFileSync('policies/examples/launch-day.yaml', join(dir, '50-launch.yaml'));
+      copyFileSync('policies/00-default.yaml', join(dir, 'policy.yaml'));
+      const run = simulate(dir);
+      expect(run.code).toBe(0);
+      expect(run.out).toMatch(/warning: .*50-launch\.yaml:\d+:\d+: shadowed-file: \d+ of the \d+ values/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
