@@ -26,6 +26,10 @@ const COMMANDS: Record<
     summary: 'check | diff | explain | schema | simulate policies',
     load: () => import('./commands/policy.ts'),
   },
+  accounts: {
+    summary: 'check an accounts provisioning file',
+    load: () => import('./commands/accounts.ts'),
+  },
   models: { summary: 'build the ONNX models', load: () => import('./commands/models.ts') },
   loadtest: {
     summary: 'run a load-test campaign',

@@ -18,13 +18,7 @@ export async function loadAccountsFile(
   policy: Policy,
   accounts: AccountStore,
 ): Promise<number> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    throw new ConfigError('SPILLWAY_ACCOUNTS_FILE', `${path}: ${(err as Error).message}`);
-  }
-  const entries = checkAccountsFile(text, path, policy);
+  const entries = await readAccountsFile(path, policy);
   const now = Date.now();
   for (const entry of entries) {
     const keyHash = hashKey(entry.key);
@@ -38,6 +32,17 @@ export async function loadAccountsFile(
     });
   }
   return entries.length;
+}
+
+/** The file's checked entries (see checkAccountsFile); an unreadable file is a ConfigError too. */
+export async function readAccountsFile(path: string, policy: Policy): Promise<ProvisionedKey[]> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError('SPILLWAY_ACCOUNTS_FILE', `${path}: ${(err as Error).message}`);
+  }
+  return checkAccountsFile(text, path, policy);
 }
 
 /** The file's entries, or a ConfigError naming every problem in it. */
