@@ -12,7 +12,7 @@ const DEFAULT_DIR = 'policies';
 const USAGE = `usage: spillway policy <command>
   check [--strict] [dir | file.yaml…] validate (default ${DEFAULT_DIR}); prints file:line:col: rule: message;
                                       warnings (a file with no effect) fail only with --strict
-  diff <dirA> <dirB>                  what changes from A to B, per tier
+  diff <dirA> <dirB>                  what changes from A to B, per tier (and B's warnings)
   explain --lane L --tier T --op generate|edit [dir]
                                       the limits, brownout steps and gates that apply
   schema [--out file] [--check]       write (or verify) ${DEFAULT_DIR}/${SCHEMA_FILE_NAME}
@@ -23,6 +23,13 @@ const USAGE = `usage: spillway policy <command>
 async function load(targets: string[]): Promise<ActivePolicy> {
   if (targets.length === 1 && (await stat(targets[0])).isDirectory()) return loadPolicyDir(targets[0]);
   return loadPolicyFiles(targets);
+}
+
+/** A policy's warnings, one `warning: file:line:col: rule: message` line each; how many. */
+function printWarnings(active: ActivePolicy): number {
+  const warnings = active.warnings ?? [];
+  for (const w of warnings) process.stdout.write(`warning: ${formatIssue(w)}\n`);
+  return warnings.length;
 }
 
 function printIssues(err: unknown): number {
@@ -37,10 +44,9 @@ async function check(args: string[]): Promise<number> {
   const targets = rest.length > 0 ? rest : [DEFAULT_DIR];
   try {
     const active = await load(targets);
-    const warnings = active.warnings ?? [];
-    for (const w of warnings) process.stdout.write(`warning: ${formatIssue(w)}\n`);
-    if (strict && warnings.length > 0) {
-      process.stdout.write(`refused (--strict): ${warnings.length} warning(s)\n`);
+    const warned = printWarnings(active);
+    if (strict && warned > 0) {
+      process.stdout.write(`refused (--strict): ${warned} warning(s)\n`);
       return 1;
     }
     process.stdout.write(`ok: policy ${active.version} (${active.files.map((f) => f.path).join(', ')})\n`);
@@ -57,6 +63,7 @@ async function diff(args: string[]): Promise<number> {
   }
   try {
     const [a, b] = [await load([args[0]]), await load([args[1]])];
+    printWarnings(b);
     const lines = describePolicyDiff(a.policy, b.policy);
     process.stdout.write(`${a.version} → ${b.version}\n`);
     process.stdout.write(lines.length === 0 ? 'no change\n' : `${lines.map((l) => `  ${l}`).join('\n')}\n`);
@@ -85,6 +92,7 @@ async function explain(args: string[]): Promise<number> {
   }
   try {
     const active = await load([rest[0] ?? DEFAULT_DIR]);
+    printWarnings(active);
     const lines = explainPolicy(active.policy, lane, tier, op as Operation, active.version);
     process.stdout.write(`${lines.join('\n')}\n`);
     return 0;

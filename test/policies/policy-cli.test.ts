@@ -40,7 +40,7 @@ describe('spillway policy (CLI)', () => {
     expect(stdout).toContain(`${join(dir, '20-bad.yaml')}:3:14: schema/invalid_format: must be a duration`);
   });
 
-  it('warns on an override a later base file undoes, and refuses it with --strict', async () => {
+  it('warns on an override a later base file undoes (check, diff and explain), and refuses it with --strict', async () => {
     const shadowed = await mkdtemp(join(tmpdir(), 'spillway-cli-shadow-'));
     try {
       await writeFile(join(shadowed, '50-launch.yaml'), 'tiers:\n  free:\n    burst: 1\n');
@@ -54,6 +54,11 @@ describe('spillway policy (CLI)', () => {
       expect(strict.code).toBe(1);
       expect(strict.stdout).toContain('refused (--strict): 1 warning(s)');
       expect((await spillway('check', '--strict', 'policies')).code).toBe(0);
+      const diff = await spillway('diff', 'policies', shadowed);
+      expect(diff.code).toBe(0);
+      expect(diff.stdout).toMatch(/^warning: .*50-launch\.yaml:3:12: shadowed-file: no effect/);
+      const explain = await spillway('explain', '--lane', 'chat', '--tier', 'free', shadowed);
+      expect(explain.stdout).toMatch(/^warning: .*50-launch\.yaml:3:12: shadowed-file/);
     } finally {
       await rm(shadowed, { recursive: true, force: true });
     }
