@@ -21,6 +21,12 @@ export interface KafkaBrokerOptions {
   libDir?: string;
   heapMb?: number;
   startTimeoutMs?: number;
+  /**
+   * CPU nice value (0–19) of the broker's JVM and all its threads; 0 = unchanged. For a broker
+   * that shares one machine with a gateway whose latency is being measured (see the load tests'
+   * distributed target), where production would give it machines of its own.
+   */
+  nice?: number;
 }
 
 /** Connection details of a running broker; plain data, so they can cross to test workers. */
@@ -32,6 +38,7 @@ export interface KafkaBrokerInfo {
   libDir: string;
   version: string;
   heapMb: number;
+  nice: number;
 }
 
 /**
@@ -46,8 +53,11 @@ export class KafkaBroker {
   constructor(readonly info: KafkaBrokerInfo) {
     this.process = new ServiceProcess({
       name: 'kafka',
-      command: 'java',
+      // Through nice(1), so every JVM thread starts at that priority (a renice after start would
+      // catch only the threads that exist by then).
+      command: info.nice > 0 ? 'nice' : 'java',
       args: [
+        ...(info.nice > 0 ? ['-n', String(info.nice), 'java'] : []),
         `-Xmx${info.heapMb}m`,
         `-Xms${Math.min(128, info.heapMb)}m`,
         '-XX:+UseSerialGC',
@@ -117,6 +127,7 @@ export async function startKafkaBroker(options: KafkaBrokerOptions = {}): Promis
     libDir,
     version,
     heapMb,
+    nice: options.nice ?? 0,
   };
   writeConfig(info);
   if (!existsSync(join(dir, 'data', 'meta.properties'))) formatStorage(info);
