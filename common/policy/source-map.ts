@@ -2,7 +2,7 @@ import { type Document, isMap, isPair, isScalar, isSeq, LineCounter, type Node, 
 import type { z } from 'zod';
 import type { PolicyIssue } from './policy-issue.ts';
 
-/** A parsed policy file kept with what is needed to turn a node offset into line:column. */
+/** A parsed YAML file (policy, campaign, accounts) kept with what turns a node offset into line:column. */
 export interface ParsedFile {
   path: string;
   doc: Document.Parsed;
