@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { relative } from 'node:path';
 import { z } from 'zod';
 import { SpillwayError } from '../common/errors.ts';
+import { formatIssue } from '../common/policy/policy-issue.ts';
 import { parseYamlText, schemaIssues } from '../common/policy/source-map.ts';
 import { Duration } from '../common/policy/units.ts';
 
@@ -241,12 +242,8 @@ export function parseCampaignText(text: string, file: string): Campaign {
   const parsed = issues.length > 0 ? null : Campaign.safeParse(parsedFile.doc.toJS());
   if (parsed?.success) return parsed.data;
   const problems = parsed ? schemaIssues(parsed.error, [parsedFile]) : issues;
-  throw campaignError(
-    problems.map((i) => {
-      const where = i.line > 0 ? `${i.file}:${i.line}:${i.column}` : i.file;
-      return `${where}: ${i.path || i.rule}: ${i.message}`;
-    }),
-  );
+  // The field in place of the rule: `stages.0.duration` tells a campaign's author more than `schema/…`.
+  throw campaignError(problems.map((i) => formatIssue({ ...i, rule: i.path || i.rule })));
 }
 
 /** Loads a YAML campaign by path, or by name from loadtests/campaigns/. */
