@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { SpillwayError } from '../errors.ts';
 import { type PolicyIssue, PolicyError } from './policy-issue.ts';
 import { checkPolicy } from './semantic-checks.ts';
-import { shadowedFiles } from './shadowing.ts';
+import { isPlainObject, shadowedFiles } from './shadowing.ts';
 import { type ActivePolicy, Policy, PolicyFile } from './schema.ts';
 import { locate, parseYamlText, schemaIssues } from './source-map.ts';
 
@@ -29,10 +29,6 @@ export interface PolicyText {
 export type CompileResult = { ok: true; active: ActivePolicy } | { ok: false; issues: PolicyIssue[] };
 
 const POLICY_FILE = /^[^.].*\.ya?ml$/;
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 /** Maps merge key by key; lists and scalars of a later file replace earlier ones. */
 export function mergePolicyDocs(base: unknown, over: unknown): unknown {

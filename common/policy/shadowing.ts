@@ -10,7 +10,8 @@ import { locate, type ParsedFile } from './source-map.ts';
 
 type Path = (string | number)[];
 
-function isPlainObject(v: unknown): v is Record<string, unknown> {
+/** A YAML map (what merges key by key), as opposed to a list or a scalar. */
+export function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
