@@ -7,6 +7,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { DependencyError } from '../errors.ts';
 import { KAFKA_BACKOFF } from '../queue/kafka-queue.ts';
 import { freePort } from './free-port.ts';
+import { atCpuPriority, type CpuPriority } from './cpu-priority.ts';
 import { ServiceProcess } from './service-process.ts';
 
 /** Where scripts/setup.sh puts the broker's jars (resolved from Maven Central by scripts/kafka/pom.xml). */
@@ -22,11 +23,11 @@ export interface KafkaBrokerOptions {
   heapMb?: number;
   startTimeoutMs?: number;
   /**
-   * CPU nice value (0–19) of the broker's JVM and all its threads; 0 = unchanged. For a broker
-   * that shares one machine with a gateway whose latency is being measured (see the load tests'
-   * distributed target), where production would give it machines of its own.
+   * `background` for a broker that shares one machine with a gateway whose latency is being
+   * measured (the load tests' distributed target), where production would give it machines of
+   * its own. Default `normal`.
    */
-  nice?: number;
+  priority?: CpuPriority;
 }
 
 /** Connection details of a running broker; plain data, so they can cross to test workers. */
@@ -38,7 +39,7 @@ export interface KafkaBrokerInfo {
   libDir: string;
   version: string;
   heapMb: number;
-  nice: number;
+  priority: CpuPriority;
 }
 
 /**
@@ -53,23 +54,22 @@ export class KafkaBroker {
   constructor(readonly info: KafkaBrokerInfo) {
     this.process = new ServiceProcess({
       name: 'kafka',
-      // Through nice(1), so every JVM thread starts at that priority (a renice after start would
-      // catch only the threads that exist by then).
-      command: info.nice > 0 ? 'nice' : 'java',
-      args: [
-        ...(info.nice > 0 ? ['-n', String(info.nice), 'java'] : []),
-        `-Xmx${info.heapMb}m`,
-        `-Xms${Math.min(128, info.heapMb)}m`,
-        '-XX:+UseSerialGC',
-        '-XX:TieredStopAtLevel=1',
-        '-Djava.awt.headless=true',
-        `-Dlog4j.configuration=file:${join(info.dir, 'log4j.properties')}`,
-        `-Dkafka.logs.dir=${join(info.dir, 'logs')}`,
-        '-cp',
-        `${info.libDir}/*`,
-        'kafka.Kafka',
-        join(info.dir, 'server.properties'),
-      ],
+      ...atCpuPriority(info.priority, {
+        command: 'java',
+        args: [
+          `-Xmx${info.heapMb}m`,
+          `-Xms${Math.min(128, info.heapMb)}m`,
+          '-XX:+UseSerialGC',
+          '-XX:TieredStopAtLevel=1',
+          '-Djava.awt.headless=true',
+          `-Dlog4j.configuration=file:${join(info.dir, 'log4j.properties')}`,
+          `-Dkafka.logs.dir=${join(info.dir, 'logs')}`,
+          '-cp',
+          `${info.libDir}/*`,
+          'kafka.Kafka',
+          join(info.dir, 'server.properties'),
+        ],
+      }),
       dir: info.dir,
       ready: () => kafkaReady(info.brokers),
     });
@@ -127,7 +127,7 @@ export async function startKafkaBroker(options: KafkaBrokerOptions = {}): Promis
     libDir,
     version,
     heapMb,
-    nice: options.nice ?? 0,
+    priority: options.priority ?? 'normal',
   };
   writeConfig(info);
   if (!existsSync(join(dir, 'data', 'meta.properties'))) formatStorage(info);

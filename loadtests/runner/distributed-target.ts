@@ -45,20 +45,16 @@ interface Servers {
 }
 
 /**
- * The broker's priority on the shared machine, as the inference processes'
- * (SPILLWAY_INFERENCE_NICE): in production Kafka has machines of its own and never takes a core
- * from the gateway, whose refusal latency a run measures. Measured on launch-day, distributed, on
- * a 2-core VM, six runs each: refusal p99 11.6–57.8 ms (median 12.8) at nice 0, 8.4–10.7 ms
- * (median 8.8) at nice 10, with GPU use (95–98 %) and paid success (100 %) unchanged.
+ * Starts what the caller did not give, in parallel; a half-started pair is stopped again. The
+ * broker runs in the background CPU class, as the inference processes do (see cpu-priority.ts):
+ * in production Kafka has machines of its own and never takes a core from the gateway, whose
+ * refusal latency a run measures.
  */
-const BROKER_NICE = 10;
-
-/** Starts what the caller did not give, in parallel; a half-started pair is stopped again. */
 async function startServers(o: DistributedOptions, dir: string): Promise<Servers> {
   const [redis, kafka] = await Promise.allSettled([
     // everysec, not always: a load test measures Spillway, not the disk's fsync rate.
     o.redisUrl ? null : startRedisServer({ dir: join(dir, 'redis'), fsync: 'everysec' }),
-    o.kafkaBrokers ? null : startKafkaBroker({ dir: join(dir, 'kafka'), nice: BROKER_NICE }),
+    o.kafkaBrokers ? null : startKafkaBroker({ dir: join(dir, 'kafka'), priority: 'background' }),
   ]);
   if (redis.status === 'rejected' || kafka.status === 'rejected') {
     if (redis.status === 'fulfilled') await redis.value?.stop();

@@ -9,7 +9,9 @@ export interface InferenceWorker {
 
 /**
  * The inference processes of a distributed load-test stack ("GPU hosts"): started, killed and
- * brought back by faults. Each serves /metrics (busy slots) and /healthz on its own port.
+ * brought back by faults. Each serves /metrics (busy slots) and /healthz on its own port. They
+ * run in the background CPU class: on real hardware the model runs on a GPU and takes no core
+ * from the gateway.
  */
 export class InferenceFleet {
   private readonly workers: InferenceWorker[] = [];
@@ -27,7 +29,9 @@ export class InferenceFleet {
       const metricsPort = await freePort();
       const env = { ...this.env, SPILLWAY_METRICS_PORT: String(metricsPort) };
       const worker = {
-        process: new StackProcess(`inference ${++this.started}`, ['inference'], env),
+        process: new StackProcess(`inference ${++this.started}`, ['inference'], env, {
+          priority: 'background',
+        }),
         metricsPort,
       };
       this.workers.push(worker);

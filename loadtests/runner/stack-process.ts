@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
+import { atCpuPriority, type CpuPriority } from '../../common/dev-services/cpu-priority.ts';
 import { DependencyError } from '../../common/errors.ts';
 import { NODE_HEAP_FLAGS } from '../../common/node-heap-flags.ts';
 import { PARENT_PID_ENV } from '../../common/parent-watch.ts';
@@ -24,8 +25,11 @@ export class StackProcess {
     readonly name: string,
     private readonly args: string[],
     private readonly env: Record<string, string>,
-    /** `ipc`: spawned with a Node IPC channel (the embedded stack's fault hooks), never a port. */
-    private readonly options: { ipc?: boolean } = {},
+    /**
+     * `ipc`: spawned with a Node IPC channel (the embedded stack's fault hooks), never a port.
+     * `priority`: its CPU class on the shared machine (default normal).
+     */
+    private readonly options: { ipc?: boolean; priority?: CpuPriority } = {},
   ) {}
 
   /** Sends over the IPC channel; false when there is none (not asked for, or the process is gone). */
@@ -61,7 +65,11 @@ export class StackProcess {
   async start(readyUrl: string, timeoutMs: number): Promise<void> {
     this.output = '';
     this.ending = false;
-    const child = spawn(process.execPath, [...NODE_HEAP_FLAGS, CLI, 'start', ...this.args], {
+    const line = atCpuPriority(this.options.priority ?? 'normal', {
+      command: process.execPath,
+      args: [...NODE_HEAP_FLAGS, CLI, 'start', ...this.args],
+    });
+    const child = spawn(line.command, line.args, {
       // The child stops by itself if this process dies without stopping it (kill -9, a closed terminal).
       env: { ...this.env, [PARENT_PID_ENV]: String(process.pid) },
       stdio: this.options.ipc ? ['ignore', 'ignore', 'pipe', 'ipc'] : ['ignore', 'ignore', 'pipe'],
