@@ -1,6 +1,4 @@
 import { mkdirSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../common/dev-services/free-port.ts';
 import { type KafkaBroker, startKafkaBroker } from '../../common/dev-services/kafka-broker.ts';
@@ -8,6 +6,7 @@ import { type RedisServer, startRedisServer } from '../../common/dev-services/re
 import { InferenceFleet } from './inference-fleet.ts';
 import { LatencyProxy } from './latency-proxy.ts';
 import { startOpenAdmissionFeed } from './open-admission-feed.ts';
+import { scratchDir } from './scratch-dir.ts';
 import { StackFaults } from './stack-faults.ts';
 import { StackProcess } from './stack-process.ts';
 import type { ControllerMode, Target } from './target.ts';
@@ -33,6 +32,8 @@ export interface DistributedOptions {
   /** Extra environment for every process (e.g. SPILLWAY_LOG_LEVEL). */
   env?: Record<string, string>;
   readyTimeoutMs?: number;
+  /** Parent of the stack's directory (data, Kafka, Redis; default the OS temp directory); removed on close. */
+  scratchDir?: string;
 }
 
 type Closer = () => Promise<void>;
@@ -115,16 +116,18 @@ async function startControlPlane(
  * always-open admission state. Everything started is stopped by close() (SIGTERM, then SIGKILL).
  */
 export async function startDistributedTarget(o: DistributedOptions): Promise<Target> {
-  const dir = await mkdtemp(join(tmpdir(), 'spillway-distributed-'));
-  const dataDir = join(dir, 'data');
-  mkdirSync(dataDir, { recursive: true });
-  const closers: Closer[] = [() => rm(dir, { recursive: true, force: true })];
   // A runner that dies mid-run must not leave a stack behind (servers outlive their parent).
   const onExit: (() => void)[] = [];
   const killAll = () => {
     for (const kill of onExit) kill();
   };
+  // Before the scratch directory's own exit listener: the processes go before their files.
   process.once('exit', killAll);
+  const scratch = await scratchDir('spillway-distributed-', o.scratchDir);
+  const dir = scratch.path;
+  const dataDir = join(dir, 'data');
+  mkdirSync(dataDir, { recursive: true });
+  const closers: Closer[] = [() => scratch.remove()];
   const close = async () => {
     for (const c of closers.splice(0).reverse()) await c().catch(() => {});
     process.off('exit', killAll);

@@ -1,10 +1,10 @@
-import { mkdtemp, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { parse } from 'yaml';
 import { AccountsFile, type ProvisionedKey } from '../../common/contracts/index.ts';
 import { ConfigError } from '../../common/errors.ts';
+import type { Policy } from '../../common/policy/schema.ts';
 import { loadPolicyDir } from '../../common/policy/loader.ts';
 import { type Campaign, type CampaignOverrides, loadCampaign } from '../campaign-schema.ts';
 import { referenceEntry } from '../reference-request.ts';
@@ -14,6 +14,7 @@ import { type RunResult, runCampaign } from './campaign-run.ts';
 import { probeCapacity } from './capacity-probe.ts';
 import { ImagesClient } from './http-client.ts';
 import { buildReport, type LoadReport, writeReport } from './report.ts';
+import { scratchDir } from './scratch-dir.ts';
 import { startDistributedTarget } from './distributed-target.ts';
 import { needsSlowableRedisLink } from './stack-faults.ts';
 import { type ControllerMode, startEmbeddedTarget, type Target, urlTarget } from './target.ts';
@@ -43,6 +44,11 @@ export interface LoadtestOptions extends CampaignOverrides {
   progress?: (line: string) => void;
   /** Extra environment for the stacks it starts. */
   env?: Record<string, string>;
+  /**
+   * Where the run keeps its accounts files and the stacks their data (images, Kafka and Redis
+   * files); default the OS temp directory. Everything the run puts there is removed when it ends.
+   */
+  scratchDir?: string;
 }
 
 export interface LoadtestOutcome {
@@ -120,7 +126,14 @@ export function stackSize(
 /** The stack a run starts for one admission mode: embedded (one process) or distributed. */
 function stackStarter(o: LoadtestOptions, policyDir: string, size: StackSize, faults: Campaign['faults']) {
   return (controller: ControllerMode, accountsFile: string): Promise<Target> => {
-    const common = { controller, accountsFile, policyDir, workerSlots: size.slots, env: o.env };
+    const common = {
+      controller,
+      accountsFile,
+      policyDir,
+      workerSlots: size.slots,
+      env: o.env,
+      scratchDir: o.scratchDir,
+    };
     // Hooks only when there are faults to apply: otherwise the stack runs as `npm start` does.
     if (o.mode !== 'distributed') return startEmbeddedTarget({ ...common, faultHooks: faults.length > 0 });
     return startDistributedTarget({
@@ -140,69 +153,100 @@ function stackStarter(o: LoadtestOptions, policyDir: string, size: StackSize, fa
  */
 export async function runLoadtest(o: LoadtestOptions): Promise<LoadtestOutcome> {
   const c = typeof o.campaign === 'string' ? await loadCampaign(o.campaign, o) : o.campaign;
-  const policyDir = o.policyDir ?? 'policies';
   const png = await editImage();
   const say = o.progress ?? (() => {});
   const runId = Math.random().toString(36).slice(2, 8);
-  const work = await mkdtemp(join(tmpdir(), 'spillway-loadtest-'));
-  const size = stackSize(o, c);
-  const { slots, totalSlots } = size;
-  const runs: RunResult[] = [];
-  let unit = c.rateUnit === 'capacity' ? (o.capacity ?? null) : 1;
+  const work = await scratchDir('spillway-loadtest-', o.scratchDir);
+  try {
+    const runs = await runAll(o, c, { png, say, runId, work: work.path });
+    const report = buildReport(c, runs.runs, c.rateUnit === 'capacity' ? runs.unit : null);
+    const files = o.outDir ? await writeReport(report, o.outDir) : null;
+    return { report, files };
+  } finally {
+    await work.remove();
+  }
+}
 
-  if (o.url) {
-    if (!o.accountsFile)
-      throw new ConfigError('--accounts', 'a URL target needs an accounts file with its API keys');
-    const keys = await readAccounts(o.accountsFile);
-    const target = urlTarget(o.url);
-    unit ??= await measureCapacity(target, c, keys, png, slots);
-    runs.push(await runOnce(c, target, keys, unit, png, say));
-  } else {
-    const policy = await loadPolicyDir(policyDir);
-    const startStack = stackStarter(o, policyDir, size, c.faults);
-    if (unit === null) {
-      // Accounts for what the probe could possibly complete, so per-account limits never cap it
-      // (sized from the campaign's rates, they once capped a 256² probe at a quarter of capacity).
-      const ref = referenceEntry(c);
-      const probeMax = probeConcurrency(totalSlots) * MAX_PROBE_RATE_PER_CONNECTION;
-      const probeKeys = planAccounts(
-        new Map([[`${ref.lane}/${ref.tier}`, probeMax]]),
-        policy.policy,
-        `${runId}p`,
-      );
-      const probeFile = join(work, 'probe-accounts.yaml');
-      await writeAccountsFile(probeFile, probeKeys);
-      // Without admission control: the probe measures what the workers complete, not what a
-      // controller still learning its capacity lets through.
-      const probe = await startStack('off', probeFile);
-      try {
-        unit = await measureCapacity(probe, c, probeKeys, png, totalSlots);
-      } finally {
-        await probe.close();
-      }
-      say(`measured capacity: ${unit.toFixed(2)} req/s`);
-      if (unit <= 0) throw new ConfigError('capacity', 'the stack completed nothing during the probe');
-    }
-    // Every attempt counts against its account's limit: size the pool for retries too, or the run
-    // measures per-account throttling (429 rate_limit_exceeded) instead of admission.
-    const attempts = new Map([...peakRates(c, unit)].map(([k, r]) => [k, r * (1 + c.client.maxRetries)]));
-    const keys = planAccounts(attempts, policy.policy, runId);
-    const accountsFile = join(work, 'accounts.yaml');
-    await writeAccountsFile(accountsFile, keys);
-    const modes: ControllerMode[] = o.modes ?? (o.baselines ? ['on', 'off', 'static'] : ['on']);
-    for (const controller of modes) {
-      const target = await startStack(controller, accountsFile);
-      try {
-        say(`running ${c.name} against ${target.label}`);
-        runs.push(await runOnce(c, target, keys, unit, png, say));
-      } finally {
-        await target.close();
-      }
+interface RunContext {
+  png: Uint8Array;
+  say: (line: string) => void;
+  runId: string;
+  /** The run's scratch directory, removed when the run ends. */
+  work: string;
+}
+
+type Runs = { runs: RunResult[]; unit: number };
+
+function runAll(o: LoadtestOptions, c: Campaign, ctx: RunContext): Promise<Runs> {
+  return o.url ? runAgainstUrl(o.url, o, c, ctx) : runOwnStacks(o, c, ctx);
+}
+
+async function runAgainstUrl(url: string, o: LoadtestOptions, c: Campaign, ctx: RunContext): Promise<Runs> {
+  if (!o.accountsFile)
+    throw new ConfigError('--accounts', 'a URL target needs an accounts file with its API keys');
+  const keys = await readAccounts(o.accountsFile);
+  const target = urlTarget(url);
+  const configured = c.rateUnit === 'capacity' ? (o.capacity ?? null) : 1;
+  const unit = configured ?? (await measureCapacity(target, c, keys, ctx.png, stackSize(o, c).slots));
+  return { runs: [await runOnce(c, target, keys, unit, ctx.png, ctx.say)], unit };
+}
+
+/** Spillway, and the baselines asked for, each against a stack of its own. */
+async function runOwnStacks(o: LoadtestOptions, c: Campaign, ctx: RunContext): Promise<Runs> {
+  const { png, say, runId, work } = ctx;
+  const policyDir = o.policyDir ?? 'policies';
+  const policy = await loadPolicyDir(policyDir);
+  const size = stackSize(o, c);
+  const startStack = stackStarter(o, policyDir, size, c.faults);
+  const configured = c.rateUnit === 'capacity' ? (o.capacity ?? null) : 1;
+  const unit = configured ?? (await probeUnit(c, policy.policy, startStack, size.totalSlots, ctx));
+  // Every attempt counts against its account's limit: size the pool for retries too, or the run
+  // measures per-account throttling (429 rate_limit_exceeded) instead of admission.
+  const attempts = new Map([...peakRates(c, unit)].map(([k, r]) => [k, r * (1 + c.client.maxRetries)]));
+  const keys = planAccounts(attempts, policy.policy, runId);
+  const accountsFile = join(work, 'accounts.yaml');
+  await writeAccountsFile(accountsFile, keys);
+  const modes: ControllerMode[] = o.modes ?? (o.baselines ? ['on', 'off', 'static'] : ['on']);
+  const runs: RunResult[] = [];
+  for (const controller of modes) {
+    const target = await startStack(controller, accountsFile);
+    try {
+      say(`running ${c.name} against ${target.label}`);
+      runs.push(await runOnce(c, target, keys, unit, png, say));
+    } finally {
+      await target.close();
     }
   }
-  const report = buildReport(c, runs, c.rateUnit === 'capacity' ? unit : null);
-  const files = o.outDir ? await writeReport(report, o.outDir) : null;
-  return { report, files };
+  return { runs, unit };
+}
+
+/** The capacity one `rateUnit: capacity` unit stands for, measured on a stack of its own. */
+async function probeUnit(
+  c: Campaign,
+  policy: Policy,
+  startStack: ReturnType<typeof stackStarter>,
+  totalSlots: number,
+  ctx: RunContext,
+): Promise<number> {
+  // Accounts for what the probe could possibly complete, so per-account limits never cap it
+  // (sized from the campaign's rates, they once capped a 256² probe at a quarter of capacity).
+  const ref = referenceEntry(c);
+  const probeMax = probeConcurrency(totalSlots) * MAX_PROBE_RATE_PER_CONNECTION;
+  const probeKeys = planAccounts(new Map([[`${ref.lane}/${ref.tier}`, probeMax]]), policy, `${ctx.runId}p`);
+  const probeFile = join(ctx.work, 'probe-accounts.yaml');
+  await writeAccountsFile(probeFile, probeKeys);
+  // Without admission control: the probe measures what the workers complete, not what a
+  // controller still learning its capacity lets through.
+  const probe = await startStack('off', probeFile);
+  let unit: number;
+  try {
+    unit = await measureCapacity(probe, c, probeKeys, ctx.png, totalSlots);
+  } finally {
+    await probe.close();
+  }
+  ctx.say(`measured capacity: ${unit.toFixed(2)} req/s`);
+  if (unit <= 0) throw new ConfigError('capacity', 'the stack completed nothing during the probe');
+  return unit;
 }
 
 async function runOnce(

@@ -1,11 +1,9 @@
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { FAULT_HOOKS_ENV } from '../../common/contracts/fault-hooks.ts';
 import { freePort } from '../../common/dev-services/free-port.ts';
 import type { Fault, FaultKind } from '../campaign-schema.ts';
 import { EmbeddedFaults } from './embedded-faults.ts';
 import { FaultHookClient } from './fault-hook-client.ts';
+import { scratchDir } from './scratch-dir.ts';
 import { StackProcess } from './stack-process.ts';
 
 /** What a run sends traffic to: a URL given by the user, or a stack it started (embedded or distributed). */
@@ -48,6 +46,8 @@ export interface EmbeddedOptions {
   /** Extra environment for the stack (e.g. SPILLWAY_LOG_LEVEL). */
   env?: Record<string, string>;
   readyTimeoutMs?: number;
+  /** Parent of the stack's data directory (default the OS temp directory); removed on close. */
+  scratchDir?: string;
   /**
    * Start the stack with fault hooks, so the campaign's faults are applied: an IPC channel to it
    * and one inference worker per slot (bin/fault-hook-listener.ts). Without them it runs exactly
@@ -59,7 +59,9 @@ export interface EmbeddedOptions {
 /** Starts `spillway start` (embedded mode) in a child process on free ports. */
 export async function startEmbeddedTarget(o: EmbeddedOptions): Promise<Target> {
   const [port, statusPort] = [await freePort(), await freePort()];
-  const dataDir = await mkdtemp(join(tmpdir(), 'spillway-load-'));
+  // Its images alone are 150 KB a job: kept after the run, they were gigabytes a day of load tests
+  // and a disk flush under the next run.
+  const data = await scratchDir('spillway-load-', o.scratchDir);
   const env: Record<string, string> = {
     ...(process.env as Record<string, string>),
     PORT: String(port),
@@ -69,7 +71,7 @@ export async function startEmbeddedTarget(o: EmbeddedOptions): Promise<Target> {
     SPILLWAY_POLICY_DIR: o.policyDir,
     SPILLWAY_ACCOUNTS_FILE: o.accountsFile,
     SPILLWAY_STATUS_PORT: String(statusPort),
-    SPILLWAY_DATA_DIR: dataDir,
+    SPILLWAY_DATA_DIR: data.path,
     SPILLWAY_LOG_LEVEL: 'warn',
     ...(o.workerSlots ? { SPILLWAY_WORKER_SLOTS: String(o.workerSlots) } : {}),
     ...o.env,
@@ -77,7 +79,10 @@ export async function startEmbeddedTarget(o: EmbeddedOptions): Promise<Target> {
   };
   const stack = new StackProcess('embedded stack', [], env, { ipc: o.faultHooks });
   const url = `http://127.0.0.1:${port}`;
-  await stack.start(`${url}/readyz`, o.readyTimeoutMs ?? 60_000);
+  await stack.start(`${url}/readyz`, o.readyTimeoutMs ?? 60_000).catch(async (err) => {
+    await data.remove();
+    throw err;
+  });
   const hooks = o.faultHooks ? new FaultHookClient(stack) : null;
   return {
     url,
@@ -89,6 +94,7 @@ export async function startEmbeddedTarget(o: EmbeddedOptions): Promise<Target> {
     close: async () => {
       hooks?.close();
       await stack.stop();
+      await data.remove();
     },
   };
 }

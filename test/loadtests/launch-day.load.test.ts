@@ -1,4 +1,7 @@
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadPolicyDir } from '../../common/policy/loader.ts';
 import { type Campaign, loadCampaign } from '../../loadtests/campaign-schema.ts';
@@ -43,7 +46,16 @@ describe('launch day against the embedded stack', () => {
   }, async () => {
     await mkdir(OUT, { recursive: true });
     const campaign = short(await loadCampaign('launch-day', { durationMs: 24_000 }), 20_000);
-    const { report, files } = await runLoadtest({ campaign, modes: ['on', 'off'], outDir: OUT });
+    const scratch = mkdtempSync(join(tmpdir(), 'spillway-launch-day-'));
+    const { report, files } = await runLoadtest({
+      campaign,
+      modes: ['on', 'off'],
+      outDir: OUT,
+      scratchDir: scratch,
+    });
+    // Three stacks' images (probe, Spillway, baseline) and the accounts files: none outlives the run.
+    expect(readdirSync(scratch)).toEqual([]);
+    rmSync(scratch, { recursive: true });
     expect(files).not.toBeNull();
     const [spillway, fifo] = report.runs;
     const line = (c: (typeof spillway.checks)[number]) => `${c.name}: ${c.actual} (expected ${c.expected})`;

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -153,6 +153,7 @@ export async function startHarness(
       await worker?.close();
       if (server) await server.close();
       else await gateway.close();
+      await rm(dir, { recursive: true, force: true });
     },
   };
 }

@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -81,7 +81,11 @@ export async function startSecureStack(extraEnv: Record<string, string> = {}): P
       ...extraEnv,
     },
   });
-  return { ...stack, dir, policyDir, logText: () => lines.join('') };
+  const close = async () => {
+    await stack.close();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  return { ...stack, close, dir, policyDir, logText: () => lines.join('') };
 }
 
 /** fetch with a client timeout: a hang is a failure, never a stuck test. */
