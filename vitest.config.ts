@@ -9,6 +9,9 @@ import { NODE_HEAP_FLAGS } from './common/node-heap-flags.ts';
 // threads at the shipped nice 19 would wait for those (a 2.5 s fault-hook test took 50 s beside
 // two busy processes). The load and chaos projects run alone and keep the shipped priority.
 const MODELS_AT_TEST_PRIORITY = { SPILLWAY_MODEL_NICE: '0' };
+// Every project's run gets a temp root of its own, removed when the run ends (first: the servers
+// the integration and chaos projects start keep their files in it too).
+const TEMP_ROOT = 'test/support/temp-root.ts';
 export default defineConfig({
   test: {
     projects: [
@@ -19,6 +22,7 @@ export default defineConfig({
           include: ['test/**/*.test.ts'],
           exclude: ['test/**/*.int.test.ts', 'test/**/*.chaos.test.ts', 'test/**/*.load.test.ts'],
           testTimeout: 20_000,
+          globalSetup: [TEMP_ROOT],
           env: MODELS_AT_TEST_PRIORITY,
           // Vitest's default is one worker fewer than the cores: one on a 2-core CI machine. Unit
           // files wait on child processes and timers as much as they compute; two workers took
@@ -31,7 +35,7 @@ export default defineConfig({
           name: 'integration',
           sequence: { groupOrder: 1 },
           include: ['test/**/*.int.test.ts'],
-          globalSetup: ['test/support/global-setup.ts'],
+          globalSetup: [TEMP_ROOT, 'test/support/global-setup.ts'],
           testTimeout: 60_000,
           hookTimeout: 90_000,
           env: MODELS_AT_TEST_PRIORITY,
@@ -46,6 +50,7 @@ export default defineConfig({
           sequence: { groupOrder: 2 },
           include: ['test/**/*.load.test.ts'],
           testTimeout: 240_000,
+          globalSetup: [TEMP_ROOT],
           // The generator measures refusal latency: its own GC pauses would be in the figures.
           execArgv: [...NODE_HEAP_FLAGS],
           maxWorkers: 1,
@@ -57,7 +62,7 @@ export default defineConfig({
           name: 'chaos',
           sequence: { groupOrder: 3 },
           include: ['test/**/*.chaos.test.ts'],
-          globalSetup: ['test/support/global-setup.ts'],
+          globalSetup: [TEMP_ROOT, 'test/support/global-setup.ts'],
           testTimeout: 180_000,
           hookTimeout: 120_000,
           maxWorkers: 1,
