@@ -17,7 +17,10 @@ describe('distributed mode: gateway, controller and inference as separate proces
     const [port, statusPort, metricsPort] = await Promise.all([freePort(), freePort(), freePort()]);
     const shared = {
       ...env,
-      SPILLWAY_REDIS_URL: inject('redis').url,
+      // A Redis database of its own: the only stack here with the default policy's controller. On
+      // the suite's database, another file's controller (its policy has one lane of its own) could
+      // win the leadership and publish an admission state without this stack's lanes: a 429.
+      SPILLWAY_REDIS_URL: `${inject('redis').url}/1`,
       SPILLWAY_KAFKA_BROKERS: inject('kafka').brokers,
       SPILLWAY_DATA_DIR: join(dir, 'shared-data'),
       SPILLWAY_WORKER_SLOTS: '2',
