@@ -158,7 +158,8 @@ export async function runLoadtest(o: LoadtestOptions): Promise<LoadtestOutcome> 
   const runId = Math.random().toString(36).slice(2, 8);
   const work = await scratchDir('spillway-loadtest-', o.scratchDir);
   try {
-    const runs = await runAll(o, c, { png, say, runId, work: work.path });
+    const ctx = { png, say, runId, work: work.path };
+    const runs = await (o.url ? runAgainstUrl(o.url, o, c, ctx) : runOwnStacks(o, c, ctx));
     const report = buildReport(c, runs.runs, c.rateUnit === 'capacity' ? runs.unit : null);
     const files = o.outDir ? await writeReport(report, o.outDir) : null;
     return { report, files };
@@ -177,17 +178,16 @@ interface RunContext {
 
 type Runs = { runs: RunResult[]; unit: number };
 
-function runAll(o: LoadtestOptions, c: Campaign, ctx: RunContext): Promise<Runs> {
-  return o.url ? runAgainstUrl(o.url, o, c, ctx) : runOwnStacks(o, c, ctx);
-}
+/** Requests per second one campaign rate unit stands for, when given: null means probe it. */
+const givenUnit = (o: LoadtestOptions, c: Campaign): number | null =>
+  c.rateUnit === 'capacity' ? (o.capacity ?? null) : 1;
 
 async function runAgainstUrl(url: string, o: LoadtestOptions, c: Campaign, ctx: RunContext): Promise<Runs> {
   if (!o.accountsFile)
     throw new ConfigError('--accounts', 'a URL target needs an accounts file with its API keys');
   const keys = await readAccounts(o.accountsFile);
   const target = urlTarget(url);
-  const configured = c.rateUnit === 'capacity' ? (o.capacity ?? null) : 1;
-  const unit = configured ?? (await measureCapacity(target, c, keys, ctx.png, stackSize(o, c).slots));
+  const unit = givenUnit(o, c) ?? (await measureCapacity(target, c, keys, ctx.png, stackSize(o, c).slots));
   return { runs: [await runOnce(c, target, keys, unit, ctx.png, ctx.say)], unit };
 }
 
@@ -198,8 +198,7 @@ async function runOwnStacks(o: LoadtestOptions, c: Campaign, ctx: RunContext): P
   const policy = await loadPolicyDir(policyDir);
   const size = stackSize(o, c);
   const startStack = stackStarter(o, policyDir, size, c.faults);
-  const configured = c.rateUnit === 'capacity' ? (o.capacity ?? null) : 1;
-  const unit = configured ?? (await probeUnit(c, policy.policy, startStack, size.totalSlots, ctx));
+  const unit = givenUnit(o, c) ?? (await probeUnit(c, policy.policy, startStack, size.totalSlots, ctx));
   // Every attempt counts against its account's limit: size the pool for retries too, or the run
   // measures per-account throttling (429 rate_limit_exceeded) instead of admission.
   const attempts = new Map([...peakRates(c, unit)].map(([k, r]) => [k, r * (1 + c.client.maxRetries)]));
