@@ -32,7 +32,7 @@ describe('load tests against the distributed stack', () => {
   // the bucket (they need the headroom, take their cost): it sank to 36–55 % in the seconds when
   // only retries were left, 81.9–97.7 % over a run; 92.1–97.6 % in 8 runs since. Measured,
   // reported and printed, not asserted: the absolute refusal p99 (2026-12-04, with the broker and
-  // inference in SCHED_IDLE: 5.7–13.2 ms, 5 of 6 runs here ≤ 10 ms): figures in the README. A run
+  // inference in SCHED_IDLE: 5.7–13.2 ms, 6 of 7 runs here ≤ 10 ms): figures in the README. A run
   // that misses is run again once.
   const HOLDS = [
     'paid success',
