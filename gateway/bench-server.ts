@@ -14,7 +14,7 @@ import { loadPolicyDir } from '../common/policy/loader.ts';
 import { StaticPolicySource } from '../common/policy/policy-source.ts';
 import { uncappedTierAdmission } from '../common/policy/static-admission.ts';
 import { hashKey } from './api-keys.ts';
-import { createGateway, serveGateway } from './service.ts';
+import { createGateway, type Gateway, serveGateway } from './service.ts';
 
 /**
  * The benchmark's server process (started by bench.ts so the load generator does not share its
@@ -27,9 +27,17 @@ import { createGateway, serveGateway } from './service.ts';
  */
 export const BENCH_KEYS = { admitted: 'sk-bench-admitted-0000001', shed: 'sk-bench-shed-000000001' };
 
+/** The request every target gets (with one of the keys as its bearer token). */
+export const BENCH_REQUEST = {
+  path: '/v1/images/generations',
+  body: JSON.stringify({ prompt: 'a lighthouse at dawn', size: '1024x1024' }),
+  headers: { 'content-type': 'application/json', prefer: 'respond-async' },
+};
+
 export interface BenchPorts {
   gateway: number;
   bare: number;
+  bare429: number;
   variant: 'memory' | 'distributed';
 }
 
@@ -67,6 +75,39 @@ function openAdmission(now: number, policyVersion: string): AdmissionState {
   };
 }
 
+/**
+ * A bare Hono handler answering with the gateway's own shed refusal, taken once from the gateway
+ * (status, every header, body) and sent unchanged: what HTTP and Hono charge for a 429 of that
+ * shape. The shed path's throughput over this one is what the gateway's own work leaves (auth,
+ * admission, counters, tracing); over the plain bare handler it also pays for the response the
+ * API requires (OpenAI's envelope, retry and rate-limit headers, traceparent).
+ */
+export async function bareRefusalApp(gateway: Gateway, shedKey: string): Promise<Hono> {
+  const res = await gateway.fetch(
+    new Request(`http://127.0.0.1${BENCH_REQUEST.path}`, {
+      method: 'POST',
+      headers: { ...BENCH_REQUEST.headers, authorization: `Bearer ${shedKey}` },
+      body: BENCH_REQUEST.body,
+    }),
+  );
+  if (res.status !== 429) throw new Error(`the bench's shed key was answered ${res.status}, not 429`);
+  const headers: Record<string, string> = {};
+  res.headers.forEach((value, name) => {
+    headers[name] = value;
+  });
+  const body = await res.text();
+  const app = new Hono();
+  // A Response with a plain header record, as the gateway's refusals are built (request-trace.ts).
+  app.post(BENCH_REQUEST.path, () => new Response(body, { status: 429, headers }));
+  return app;
+}
+
+async function listen(app: Hono): Promise<{ port: number; close(): void }> {
+  const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
+  await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+  return { port: (server.address() as { port: number }).port, close: () => server.close() };
+}
+
 async function main() {
   const active = await loadPolicyDir(fileURLToPath(new URL('../policies', import.meta.url)));
   // The admitted account must never hit its own limit: the benchmark measures the path, not the limit.
@@ -98,12 +139,13 @@ async function main() {
     requestTimeoutMs: 30_000,
   });
   const bare = new Hono();
-  bare.post('/v1/images/generations', (c) => c.json({ ok: true }, 202));
-  const bareServer = serve({ fetch: bare.fetch, port: 0, hostname: '127.0.0.1' });
-  await new Promise<void>((r) => bareServer.once('listening', () => r()));
+  bare.post(BENCH_REQUEST.path, (c) => c.json({ ok: true }, 202));
+  const bareServer = await listen(bare);
+  const bare429Server = await listen(await bareRefusalApp(gateway, BENCH_KEYS.shed));
   const ports: BenchPorts = {
     gateway: served.port,
-    bare: (bareServer.address() as { port: number }).port,
+    bare: bareServer.port,
+    bare429: bare429Server.port,
     variant: infra.mode === 'distributed' ? 'distributed' : 'memory',
   };
   process.stdout.write(`${JSON.stringify(ports)}\n`);
@@ -115,6 +157,7 @@ async function main() {
   });
   commands.on('close', async () => {
     bareServer.close();
+    bare429Server.close();
     await served.close();
     await infra.close();
     rmSync(dataDir, { recursive: true, force: true });

@@ -6,7 +6,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
 import { NODE_HEAP_FLAGS } from '../common/node-heap-flags.ts';
-import { BENCH_KEYS, type BenchPorts } from './bench-server.ts';
+import { BENCH_KEYS, BENCH_REQUEST, type BenchPorts } from './bench-server.ts';
 import {
   type BenchTarget,
   quantile,
@@ -21,7 +21,9 @@ import {
 /**
  * `spillway bench gateway`: throughput of the admitted path (auth + limits + admission + durable
  * enqueue, answered 202) and of the shed path (429), each as a ratio to a bare Hono handler, plus
- * the p99 latency each adds. The servers run in a child process, the load generator (undici over
+ * the p99 latency each adds. A fourth target, `bare-429`, is a bare handler sending the shed path's
+ * own 429 (bench-server.ts): the shed path's ratio to it separates the gateway's work from the
+ * cost of the refusal the API requires. The servers run in a child process, the load generator (undici over
  * loopback) in this one. Targets are measured in interleaved rounds after a warm-up, and every
  * ratio is taken within a round, so a neighbour's burst on the shared machine moves all targets
  * of that round alike; the report gives the median and the spread over rounds.
@@ -49,8 +51,8 @@ export interface BenchRow extends TargetSummary {
   variant: BenchVariant;
 }
 
-const TARGETS: readonly BenchTarget[] = ['bare', 'admitted', 'shed'];
-const EXPECTED: Record<BenchTarget, number> = { bare: 202, admitted: 202, shed: 429 };
+const TARGETS: readonly BenchTarget[] = ['bare', 'bare-429', 'admitted', 'shed'];
+const EXPECTED: Record<BenchTarget, number> = { bare: 202, 'bare-429': 429, admitted: 202, shed: 429 };
 
 const DEFAULTS: BenchOptions = {
   durationMs: 2000,
@@ -150,12 +152,8 @@ async function load(
   durationMs: number,
 ): Promise<LoadResult> {
   const pool = new Pool(origin, { connections, pipelining });
-  const body = JSON.stringify({ prompt: 'a lighthouse at dawn', size: '1024x1024' });
-  const headers = {
-    'content-type': 'application/json',
-    authorization: `Bearer ${key}`,
-    prefer: 'respond-async',
-  };
+  const { path, body } = BENCH_REQUEST;
+  const headers = { ...BENCH_REQUEST.headers, authorization: `Bearer ${key}` };
   const latencies: number[] = [];
   let wrong = 0;
   const cpu = process.cpuUsage();
@@ -164,7 +162,7 @@ async function load(
   const worker = async () => {
     while (performance.now() < deadline) {
       const started = performance.now();
-      const res = await pool.request({ path: '/v1/images/generations', method: 'POST', headers, body });
+      const res = await pool.request({ path, method: 'POST', headers, body });
       await res.body.dump();
       latencies.push(performance.now() - started);
       if (res.statusCode !== expected) wrong++;
@@ -183,7 +181,8 @@ async function measure(
   target: BenchTarget,
   o: BenchOptions,
 ): Promise<TargetSample> {
-  const origin = `http://127.0.0.1:${target === 'bare' ? ports.bare : ports.gateway}`;
+  const port = target === 'bare' ? ports.bare : target === 'bare-429' ? ports.bare429 : ports.gateway;
+  const origin = `http://127.0.0.1:${port}`;
   const key = target === 'shed' ? BENCH_KEYS.shed : BENCH_KEYS.admitted;
   const cpuBefore = await server.cpuUs();
   const t = await load(origin, key, EXPECTED[target], o.connections, o.pipelining, o.durationMs);
@@ -286,11 +285,11 @@ function printTable(variant: BenchVariant, rows: BenchRow[]) {
   const out = process.stdout;
   out.write(`\n${variant}: median [min–max] over rounds\n`);
   out.write(
-    `${'target'.padEnd(9)}${'rps'.padStart(20)}${'×bare'.padStart(20)}${'cpu µs/req'.padStart(22)}${'×bare by cpu'.padStart(20)}${'gen busy'.padStart(10)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'+p99 ms'.padStart(22)}${'wrong'.padStart(7)}\n`,
+    `${'target'.padEnd(9)}${'rps'.padStart(20)}${'×bare'.padStart(20)}${'×bare-429'.padStart(20)}${'cpu µs/req'.padStart(22)}${'×bare by cpu'.padStart(20)}${'gen busy'.padStart(10)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'+p99 ms'.padStart(22)}${'wrong'.padStart(7)}\n`,
   );
   for (const r of rows) {
     out.write(
-      `${r.target.padEnd(9)}${range(r.rps, 0).padStart(20)}${range(r.ratio).padStart(20)}${range(r.cpuUsPerRequest, 0).padStart(22)}${range(r.cpuRatio).padStart(20)}${f(r.generatorBusy.median).padStart(10)}${f(r.p50Ms.median).padStart(9)}${f(r.p99Ms.median).padStart(9)}${range(r.addedP99Ms).padStart(22)}${String(r.wrongStatus).padStart(7)}\n`,
+      `${r.target.padEnd(9)}${range(r.rps, 0).padStart(20)}${range(r.ratio).padStart(20)}${range(r.ratioToBare429).padStart(20)}${range(r.cpuUsPerRequest, 0).padStart(22)}${range(r.cpuRatio).padStart(20)}${f(r.generatorBusy.median).padStart(10)}${f(r.p50Ms.median).padStart(9)}${f(r.p99Ms.median).padStart(9)}${range(r.addedP99Ms).padStart(22)}${String(r.wrongStatus).padStart(7)}\n`,
     );
   }
 }

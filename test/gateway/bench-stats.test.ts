@@ -25,16 +25,19 @@ describe('bench statistics', () => {
     const rounds: Round[] = [
       {
         bare: sample(1000, 1, 100_000, 2),
+        'bare-429': sample(1600, 1, 100_000, 2),
         admitted: sample(400, 1, 100_000, 5),
         shed: sample(800, 1, 100_000, 3),
       },
       {
         bare: sample(500, 1, 50_000, 4),
+        'bare-429': sample(500, 1, 50_000, 4),
         admitted: sample(200, 1, 50_000, 7),
         shed: sample(400, 1, 50_000, 5),
       },
       {
         bare: sample(1000, 2, 100_000, 2),
+        'bare-429': sample(1750, 2, 100_000, 2),
         admitted: sample(600, 2, 300_000, 4),
         shed: sample(1400, 2, 200_000, 3),
       },
@@ -47,7 +50,10 @@ describe('bench statistics', () => {
     expect(admitted.cpuRatio).toEqual({ median: 0.4, min: 0.2, max: 0.4 });
     expect(admitted.generatorBusy.median).toBeCloseTo(0.5);
     expect(admitted.requests).toBe(1200);
-    expect(summarise(rounds, 'shed').ratio.median).toBe(0.8);
+    const shed = summarise(rounds, 'shed');
+    expect(shed.ratio).toEqual({ median: 0.8, min: 0.8, max: 1.4 });
+    // Against the bare 429 of each round (1600, 500, 875 rps): 0.5, 0.8, 0.8.
+    expect(shed.ratioToBare429).toEqual({ median: 0.8, min: 0.5, max: 0.8 });
     expect(summarise(rounds, 'bare').ratio).toEqual({ median: 1, min: 1, max: 1 });
   });
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { runGatewayBench } from '../../gateway/bench.ts';
 
 describe('gateway bench', () => {
-  it('measures bare, admitted and shed paths in interleaved rounds with the expected statuses', async () => {
+  it('measures bare, bare 429, admitted and shed paths in interleaved rounds with the expected statuses', async () => {
     const rows = await runGatewayBench({
       durationMs: 250,
       latencyMs: 100,
@@ -15,6 +15,7 @@ describe('gateway bench', () => {
     });
     expect(rows.map((r) => `${r.variant}/${r.target}`)).toEqual([
       'memory/bare',
+      'memory/bare-429',
       'memory/admitted',
       'memory/shed',
     ]);
