@@ -6,7 +6,9 @@ import { type Harness, KEYS, startHarness } from './support/harness.ts';
 /** Everything on the wire but the values that change per response. */
 async function shape(res: Response) {
   const names: string[] = [];
-  res.headers.forEach((_, name) => names.push(name));
+  res.headers.forEach((_, name) => {
+    names.push(name);
+  });
   names.sort();
   const body = (await res.json()) as { error: Record<string, unknown> };
   return { status: res.status, names, error: { ...body.error, message: typeof body.error.message } };
