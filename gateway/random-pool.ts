@@ -12,16 +12,24 @@ let at = POOL_BYTES;
  */
 export function randomBytesView(n: number): Buffer {
   if (n > POOL_BYTES) return randomFillSync(Buffer.alloc(n));
+  const start = take(n);
+  return pool.subarray(start, start + n);
+}
+
+/** `n` random bytes as 2n hex characters (read straight from the pool: no view to allocate). */
+export function randomHex(n: number): string {
+  if (n > POOL_BYTES) return randomFillSync(Buffer.alloc(n)).toString('hex');
+  const start = take(n);
+  return pool.toString('hex', start, start + n);
+}
+
+/** Reserves the next `n` (≤ POOL_BYTES) unused bytes of the pool, refilling it when it runs out. */
+function take(n: number): number {
   if (at + n > POOL_BYTES) {
     randomFillSync(pool);
     at = 0;
   }
-  const view = pool.subarray(at, at + n);
+  const start = at;
   at += n;
-  return view;
-}
-
-/** `n` random bytes as 2n hex characters. */
-export function randomHex(n: number): string {
-  return randomBytesView(n).toString('hex');
+  return start;
 }

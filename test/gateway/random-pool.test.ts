@@ -13,6 +13,7 @@ describe('random pool', () => {
     expect(randomBytesView(20_000).byteLength).toBe(20_000);
     expect(randomBytesView(1).byteLength).toBe(1);
     expect(randomHex(0)).toBe('');
+    expect(randomHex(20_000)).toMatch(/^[\da-f]{40000}$/);
   });
 
   it('spreads bytes over all values (a stuck or zeroed pool would not)', () => {
