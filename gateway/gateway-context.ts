@@ -105,7 +105,7 @@ export async function authenticate(g: GatewayContext, c: Context): Promise<Accou
   try {
     account = await cached.resolve({ token: m[1], hash: hashKey(m[1]) }, Date.now());
   } catch {
-    authCacheTotal.inc({ result: 'error' });
+    authCacheTotal.inc(['error']);
     throw new ApiError(
       503,
       'auth_unavailable',

@@ -1,8 +1,10 @@
-import { Counter, Gauge, Histogram } from 'prom-client';
+import { Gauge, Histogram } from 'prom-client';
+import { HotCounter, HotHistogram } from '../common/hot-metrics.ts';
 import { registry } from '../common/metrics.ts';
 
 // Module-level: one set per process however many gateways a test creates. Labels are bounded
-// sets (route templates, lane, tier, reason) — never account or job ids.
+// sets (route templates, lane, tier, reason) — never account or job ids. What every request
+// updates is a hot metric (common/hot-metrics.ts): label values in `labelNames` order.
 
 function once<T>(name: string, make: () => T): T {
   return (registry.getSingleMetric(name) as T | undefined) ?? make();
@@ -11,45 +13,46 @@ function once<T>(name: string, make: () => T): T {
 export const requestsTotal = once(
   'spillway_gateway_requests_total',
   () =>
-    new Counter({
+    new HotCounter({
       name: 'spillway_gateway_requests_total',
       help: 'HTTP requests answered, by route and status',
-      labelNames: ['route', 'status'],
-      registers: [registry],
+      labelNames: ['route', 'status'] as const,
+      registry,
     }),
 );
 
 export const admissionTotal = once(
   'spillway_gateway_admission_total',
   () =>
-    new Counter({
+    new HotCounter({
       name: 'spillway_gateway_admission_total',
       help: 'Admission decisions by lane, tier, outcome (admitted, shed) and reason',
-      labelNames: ['lane', 'tier', 'outcome', 'reason'],
-      registers: [registry],
+      labelNames: ['lane', 'tier', 'outcome', 'reason'] as const,
+      registry,
     }),
 );
 
 export const admissionSeconds = once(
   'spillway_gateway_admission_decision_seconds',
   () =>
-    new Histogram({
+    new HotHistogram({
       name: 'spillway_gateway_admission_decision_seconds',
       help: 'Time to decide admission (limits and tokens included)',
+      labelNames: [] as const,
       buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1],
-      registers: [registry],
+      registry,
     }),
 );
 
 export const requestSeconds = once(
   'spillway_gateway_request_duration_seconds',
   () =>
-    new Histogram({
+    new HotHistogram({
       name: 'spillway_gateway_request_duration_seconds',
       help: 'Time to answer a request (until the response starts for streams)',
-      labelNames: ['route'],
+      labelNames: ['route'] as const,
       buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 120],
-      registers: [registry],
+      registry,
     }),
 );
 
@@ -67,11 +70,11 @@ export const firstPartialSeconds = once(
 export const authCacheTotal = once(
   'spillway_gateway_auth_lookups_total',
   () =>
-    new Counter({
+    new HotCounter({
       name: 'spillway_gateway_auth_lookups_total',
       help: 'API key look-ups by result (hit = served from the in-process cache)',
-      labelNames: ['result'],
-      registers: [registry],
+      labelNames: ['result'] as const,
+      registry,
     }),
 );
 

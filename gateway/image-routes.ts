@@ -200,7 +200,7 @@ async function submit(g: GatewayContext, c: Context, s: Submission): Promise<Res
     if (sureWait !== null) {
       const global = { ok: false, waitMs: sureWait };
       const decision = decideAdmission({ ...input, limits: { account: UNCHARGED, global } });
-      admissionSeconds.observe((performance.now() - started) / 1000);
+      admissionSeconds.observe([], (performance.now() - started) / 1000);
       release();
       if (decision.kind === 'refuse') return refusal(g, c, account, decision, null, resolved.cost);
       throw new Error('a sure bucket refusal was admitted');
@@ -214,7 +214,7 @@ async function submit(g: GatewayContext, c: Context, s: Submission): Promise<Res
     if (rate !== null && global && !global.ok && fallbacks.length === 0)
       g.buckets.refused(bucket, need, global.waitMs, rate, burst, now);
     const decision = decideAdmission({ ...input, limits: { account: accountLimit, global } });
-    admissionSeconds.observe((performance.now() - started) / 1000);
+    admissionSeconds.observe([], (performance.now() - started) / 1000);
     if (decision.kind === 'refuse') {
       release();
       return refusal(g, c, account, decision, accountLimit.view, resolved.cost);
@@ -237,12 +237,7 @@ async function submit(g: GatewayContext, c: Context, s: Submission): Promise<Res
     if (idempotencyKey)
       g.idempotency.remember(account.id, idempotencyKey, record.id, policy.limits.idempotencyTtl, now);
     g.counters.count('admitted', account.lane, account.tier, resolved.cost);
-    admissionTotal.inc({
-      lane: account.lane,
-      tier: account.tier,
-      outcome: 'admitted',
-      reason: created ? 'new' : 'repeat',
-    });
+    admissionTotal.inc([account.lane, account.tier, 'admitted', created ? 'new' : 'repeat']);
     // The fields (a hash among them) are built only when the line is written.
     if (g.log.isLevelEnabled('debug'))
       g.log.debug(
@@ -280,7 +275,7 @@ function refusal(
   };
   const headers = d.hintMs !== null ? retryHeaders(d.hintMs, limitView) : { ...NO_RETRY };
   g.counters.count('shed', account.lane, account.tier, cost);
-  admissionTotal.inc({ lane: account.lane, tier: account.tier, outcome: 'shed', reason: d.reason });
+  admissionTotal.inc([account.lane, account.tier, 'shed', d.reason]);
   g.refusalLog((dropped) =>
     g.log.info(
       {

@@ -145,7 +145,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     deps.tuning?.authSource ?? (introspection ? new AuthSourceChain([store, introspection]) : store),
     deps.tuning?.authCache ?? DEFAULT_AUTH_CACHE,
   );
-  auth.observe = (result) => authCacheTotal.inc({ result });
+  auth.observe = (result) => authCacheTotal.inc([result]);
   const shutdown = new AbortController();
   const g: GatewayContext = {
     infra,
@@ -170,8 +170,8 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     '*',
     traceRequests((c, startedAt) => {
       const route = c.req.routePath;
-      requestsTotal.inc({ route, status: String(c.res.status) });
-      requestSeconds.observe({ route }, (performance.now() - startedAt) / 1000);
+      requestsTotal.inc([route, String(c.res.status)]);
+      requestSeconds.observe([route], (performance.now() - startedAt) / 1000);
     }),
   );
   imageRoutes(app, g);
