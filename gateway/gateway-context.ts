@@ -122,7 +122,10 @@ export function resultContext(g: GatewayContext, c: Context, now: number): Resul
   return {
     blobs: g.infra.blobs,
     signer: g.signer,
-    origin: new URL(c.req.url).origin,
+    // Parsed only for `url` results: most answers (202s, b64_json) never read it.
+    get origin() {
+      return new URL(c.req.url).origin;
+    },
     urlTtlMs: g.policy().policy.limits.urlTtl,
     now,
     inline: new InlineBlobs(),

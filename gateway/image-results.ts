@@ -10,7 +10,7 @@ export interface ResultContext {
   blobs: BlobStore;
   signer: ImageUrlSigner;
   /** Scheme and host the client reached us on, for absolute result URLs. */
-  origin: string;
+  readonly origin: string;
   urlTtlMs: number;
   now: number;
   /** Holds the b64_json images until the response is serialised with `inline.json()`. */
