@@ -3,9 +3,14 @@ import type { TraceContext } from '../common/contracts/index.ts';
 import { traceFromHeaders } from './trace-context.ts';
 
 type Trace = TraceContext & { traceId: string };
-const traces = new WeakMap<Request, Trace>();
-/** Responses built with the `traceparent` header already in their header record. */
-const stamped = new WeakSet<Response>();
+
+// A request's trace and a response's "traceparent is in" mark are properties under these symbols,
+// not entries of a WeakMap and a WeakSet: every request made both, and weak collections cost
+// the garbage collector extra work per entry (ephemerons), on the shed path too.
+const TRACE = Symbol('spillway.trace');
+const STAMPED = Symbol('spillway.traceparent-set');
+type TracedRequest = Request & { [TRACE]?: Trace };
+type StampedResponse = Response & { [STAMPED]?: true };
 
 /**
  * The gateway's one middleware: gives every request a W3C trace context (continued or new),
@@ -17,20 +22,17 @@ export function traceRequests(observe: (c: Context, startedAt: number) => void):
   return async (c, next) => {
     const startedAt = performance.now();
     const trace = traceFromHeaders(c.req.header('traceparent') ?? null, c.req.header('tracestate') ?? null);
-    traces.set(c.req.raw, trace);
+    (c.req.raw as TracedRequest)[TRACE] = trace;
     await next();
-    if (!stamped.has(c.res)) c.res.headers.set('traceparent', trace.traceparent);
+    if (!(c.res as StampedResponse)[STAMPED]) c.res.headers.set('traceparent', trace.traceparent);
     observe(c, startedAt);
   };
 }
 
 export function requestTrace(c: Context): Trace {
-  let t = traces.get(c.req.raw);
-  if (!t) {
-    t = traceFromHeaders(null, null);
-    traces.set(c.req.raw, t);
-  }
-  return t;
+  const req = c.req.raw as TracedRequest;
+  req[TRACE] ??= traceFromHeaders(null, null);
+  return req[TRACE];
 }
 
 /**
@@ -48,6 +50,6 @@ export function tracedJson(
     status,
     headers: { 'content-type': 'application/json', ...headers, traceparent: requestTrace(c).traceparent },
   });
-  stamped.add(res);
+  (res as StampedResponse)[STAMPED] = true;
   return res;
 }

@@ -11,11 +11,26 @@ export function goDuration(ms: number): string {
   if (total < 1000) return `${total}ms`;
   const h = Math.floor(total / 3_600_000);
   const m = Math.floor((total % 3_600_000) / 60_000);
-  const s = (total % 60_000) / 1000;
-  const sec = Number.isInteger(s) ? `${s}s` : `${s.toFixed(3).replace(/0+$/, '')}s`;
+  const sec = goSeconds(total % 60_000);
   if (h > 0) return `${h}h${m}m${sec}`;
   if (m > 0) return `${m}m${sec}`;
   return sec;
+}
+
+/**
+ * Whole milliseconds below a minute as Go prints seconds: `7s`, `7.5s`, `7.05s`, `7.125s`. Digit
+ * arithmetic rather than toFixed and a regular expression: every refusal's headers carry one.
+ */
+function goSeconds(ms: number): string {
+  const whole = Math.floor(ms / 1000);
+  let frac = ms % 1000;
+  if (frac === 0) return `${whole}s`;
+  let digits = 3;
+  while (frac % 10 === 0) {
+    frac /= 10;
+    digits--;
+  }
+  return `${whole}.${String(frac).padStart(digits, '0')}s`;
 }
 
 /** A wait in (0, 60 s]: the base stretched by up to +50 % at random (`random` in [0, 1)). */
