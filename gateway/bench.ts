@@ -1,12 +1,8 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { rmSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
-import { Pool } from 'undici';
-import { NODE_HEAP_FLAGS } from '../common/node-heap-flags.ts';
-import { BENCH_KEYS, BENCH_REQUEST, type BenchPorts } from './bench-server.ts';
+import { load } from './bench-load.ts';
+import { BenchServer } from './bench-process.ts';
+import { BENCH_KEYS, type BenchPorts } from './bench-server.ts';
 import {
   type BenchTarget,
   quantile,
@@ -73,106 +69,6 @@ function fromEnv(env: NodeJS.ProcessEnv): Partial<BenchOptions> {
   if (env.SPILLWAY_BENCH_VARIANTS)
     o.variants = env.SPILLWAY_BENCH_VARIANTS.split(',').map((v) => v.trim()) as BenchVariant[];
   return o;
-}
-
-/** The server child: its ports, and its CPU time on request (see bench-server.ts). */
-class BenchServer {
-  private readonly lines: string[] = [];
-  private readonly waiting: ((line: string) => void)[] = [];
-
-  private constructor(private readonly child: ChildProcess) {
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      const w = this.waiting.shift();
-      if (w) w(line);
-      else this.lines.push(line);
-    });
-  }
-
-  static async start(env: Record<string, string>): Promise<{ server: BenchServer; ports: BenchPorts }> {
-    // SPILLWAY_BENCH_CPU_PROF=<dir> profiles the server child (node refuses --cpu-prof in NODE_OPTIONS).
-    const profile = process.env.SPILLWAY_BENCH_CPU_PROF;
-    const child = spawn(
-      process.execPath,
-      [
-        ...NODE_HEAP_FLAGS,
-        ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []),
-        '--import',
-        'tsx',
-        fileURLToPath(new URL('./bench-server.ts', import.meta.url)),
-      ],
-      {
-        stdio: ['pipe', 'pipe', 'inherit'],
-        env: { ...process.env, SPILLWAY_LOG_LEVEL: 'silent', ...env },
-      },
-    );
-    const server = new BenchServer(child);
-    const exited = once(child, 'exit').then(([code]) => {
-      throw new Error(`bench server exited with ${code} before it was ready`);
-    });
-    const ports = (await Promise.race([server.next(), exited]).then(JSON.parse)) as BenchPorts;
-    exited.catch(() => {});
-    return { server, ports };
-  }
-
-  private next(): Promise<string> {
-    const line = this.lines.shift();
-    if (line !== undefined) return Promise.resolve(line);
-    return new Promise((resolve) => this.waiting.push(resolve));
-  }
-
-  async cpuUs(): Promise<number> {
-    this.child.stdin!.write('cpu\n');
-    return (JSON.parse(await this.next()) as { cpuUs: number }).cpuUs;
-  }
-
-  async stop(): Promise<void> {
-    this.child.stdin!.end();
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    const exited = once(this.child, 'exit');
-    const timer = setTimeout(() => this.child.kill(), 10_000);
-    await exited;
-    clearTimeout(timer);
-  }
-}
-
-interface LoadResult {
-  requests: number;
-  seconds: number;
-  wrong: number;
-  latencies: number[];
-  generatorCpuUs: number;
-}
-
-async function load(
-  origin: string,
-  key: string,
-  expected: number,
-  connections: number,
-  pipelining: number,
-  durationMs: number,
-): Promise<LoadResult> {
-  const pool = new Pool(origin, { connections, pipelining });
-  const { path, body } = BENCH_REQUEST;
-  const headers = { ...BENCH_REQUEST.headers, authorization: `Bearer ${key}` };
-  const latencies: number[] = [];
-  let wrong = 0;
-  const cpu = process.cpuUsage();
-  const began = performance.now();
-  const deadline = began + durationMs;
-  const worker = async () => {
-    while (performance.now() < deadline) {
-      const started = performance.now();
-      const res = await pool.request({ path, method: 'POST', headers, body });
-      await res.body.dump();
-      latencies.push(performance.now() - started);
-      if (res.statusCode !== expected) wrong++;
-    }
-  };
-  await Promise.all(Array.from({ length: connections * pipelining }, worker));
-  const seconds = (performance.now() - began) / 1000;
-  const used = process.cpuUsage(cpu);
-  await pool.close();
-  return { requests: latencies.length, seconds, wrong, latencies, generatorCpuUs: used.user + used.system };
 }
 
 async function measure(

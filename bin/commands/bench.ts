@@ -1,10 +1,12 @@
 /**
- * `spillway bench [gateway|inference|goodput|all]`: the benchmarks. Each prints a table of ratios
- * measured in one run (the machine is shared and noisy, so absolute times mean little);
- * `all` also writes loadtests/results/bench.json via the load-test aggregator.
+ * `spillway bench [gateway|gateway-change [rev]|inference|goodput|all]`: the benchmarks. Each
+ * prints a table of ratios measured in one run (the machine is shared and noisy, so absolute times
+ * mean little); `all` also writes loadtests/results/bench.json via the load-test aggregator.
  */
-const SUITES: Record<string, () => Promise<unknown>> = {
+const SUITES: Record<string, (args: string[]) => Promise<unknown>> = {
   gateway: async () => (await import('../../gateway/bench.ts')).runGatewayBench(),
+  'gateway-change': async (args) =>
+    (await import('../../gateway/bench-change.ts')).runGatewayChangeBench({ rev: args[0] ?? 'HEAD' }),
   inference: async () => (await import('../../inference/bench.ts')).runInferenceBench(),
   goodput: async () => (await import('../../loadtests/bench.ts')).runBenchmarks(['goodput']),
   all: async () => (await import('../../loadtests/bench.ts')).runBenchmarks([]),
@@ -17,6 +19,6 @@ export async function run(args: string[]): Promise<number> {
     process.stderr.write(`spillway bench: unknown suite "${name}" (${Object.keys(SUITES).join(', ')})\n`);
     return 2;
   }
-  await suite();
+  await suite(args.slice(1));
   return 0;
 }

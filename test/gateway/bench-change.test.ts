@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { runGatewayChangeBench } from '../../gateway/bench-change.ts';
+
+describe('gateway change bench', () => {
+  it('runs this checkout and a committed one side by side and compares them window by window', async () => {
+    const rows = await runGatewayChangeBench({
+      rev: 'HEAD',
+      windows: 2,
+      windowMs: 200,
+      warmupMs: 100,
+      connections: 4,
+      print: false,
+    });
+    expect(rows.map((r) => r.target)).toEqual(['shed', 'admitted']);
+    for (const r of rows) {
+      expect(r.windows).toBe(2);
+      expect(r.wrongStatus).toBe(0);
+      expect(r.thisCpuUs.median).toBeGreaterThan(0);
+      expect(r.revCpuUs.median).toBeGreaterThan(0);
+      expect(r.ratio.min).toBeGreaterThan(0);
+      expect(r.ratio.min).toBeLessThanOrEqual(r.ratio.max);
+    }
+  }, 90_000);
+
+  it('names the revision it cannot find instead of failing somewhere in git', async () => {
+    await expect(runGatewayChangeBench({ rev: 'no-such-revision', print: false })).rejects.toThrow(
+      /"no-such-revision" names no commit/,
+    );
+  });
+});
