@@ -69,10 +69,15 @@ function resolveRev(rev: string): string {
 /** The tree of `sha` in a scratch folder, with this checkout's node_modules. */
 function exportRev(sha: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'spillway-bench-rev-'));
-  // sha is 40 hex digits from rev-parse, so the shell line holds nothing but it and the folder.
-  execSync(`git archive --format=tar ${sha} | tar -x -C '${dir}'`, { cwd: ROOT, stdio: 'ignore' });
-  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
-  return dir;
+  try {
+    // sha is 40 hex digits from rev-parse, so the shell line holds nothing but it and the folder.
+    execSync(`git archive --format=tar ${sha} | tar -x -C '${dir}'`, { cwd: ROOT, stdio: 'ignore' });
+    symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
+    return dir;
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
 }
 
 interface Side {
