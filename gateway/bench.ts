@@ -17,10 +17,10 @@ import {
 /**
  * `spillway bench gateway`: throughput of the admitted path (auth + limits + admission + durable
  * enqueue, answered 202) and of the shed path (429), each as a ratio to a bare Hono handler, plus
- * the p99 latency each adds. A fourth target, `bare-429`, is a bare handler sending the shed path's
- * own 429 (bench-server.ts): the shed path's ratio to it separates the gateway's work from the
- * cost of the refusal the API requires. The servers run in a child process, the load generator (undici over
- * loopback) in this one. Targets are measured in interleaved rounds after a warm-up, and every
+ * the p99 latency each adds. A fourth target, `bare-429`, is a bare handler sending the shed
+ * path's own 429 (bench-server.ts): the shed path's ratio to it separates the gateway's work from
+ * the cost of the refusal the API requires. The servers run in a child process, the load
+ * generator (undici over loopback) in this one. Targets are measured in interleaved rounds after a warm-up, and every
  * ratio is taken within a round, so a neighbour's burst on the shared machine moves all targets
  * of that round alike; the report gives the median and the spread over rounds.
  *
