@@ -7,7 +7,7 @@ import { SpillwayError } from '../common/errors.ts';
 import { load } from './bench-load.ts';
 import { BenchServer } from './bench-process.ts';
 import { BENCH_KEYS, type BenchPorts } from './bench-server.ts';
-import { type Spread, spread } from './bench-stats.ts';
+import { formatSpread, type Spread, spread } from './bench-stats.ts';
 
 /**
  * `spillway bench gateway-change [rev]`: what a change did to the gateway's shed and admitted
@@ -15,7 +15,8 @@ import { type Spread, spread } from './bench-stats.ts';
  * change; HEAD~1 after committing it). Both gateways run at once (memory adapters, one server
  * child each, `rev` exported with git archive), each loaded by half the connections, in windows:
  * a neighbour's burst on the shared machine hits both alike, so the per-window ratio holds within
- * a few percent where two `bench gateway` runs drift by twenty.
+ * a few percent where two `bench gateway` runs drift by twenty. SPILLWAY_BENCH_WINDOWS and
+ * SPILLWAY_BENCH_DURATION_MS (per window) tune a run from the CLI.
  */
 export type ChangeTarget = 'shed' | 'admitted';
 
@@ -150,9 +151,7 @@ function printHeader(o: ChangeOptions, sha: string) {
   );
 }
 
-const f = (n: number, digits: number) => n.toFixed(digits);
-const range = (s: Spread, digits: number) =>
-  `${f(s.median, digits)} [${f(s.min, digits)}–${f(s.max, digits)}]`;
+const range = formatSpread;
 
 function printRows(rows: ChangeRow[]) {
   const out = process.stdout;

@@ -85,6 +85,11 @@ export function summarise(rounds: Round[], target: BenchTarget): TargetSummary {
   };
 }
 
+/** A spread as `median [min–max]` with `digits` decimals, as both gateway benches print it. */
+export function formatSpread(s: Spread, digits = 2): string {
+  return `${s.median.toFixed(digits)} [${s.min.toFixed(digits)}–${s.max.toFixed(digits)}]`;
+}
+
 /** Round `i` measures the targets in a rotated order, so no target always runs first or last. */
 export function roundOrder(i: number, targets: readonly BenchTarget[]): BenchTarget[] {
   const k = i % targets.length;

@@ -8,7 +8,7 @@ import {
   quantile,
   type Round,
   roundOrder,
-  type Spread,
+  formatSpread,
   summarise,
   type TargetSample,
   type TargetSummary,
@@ -175,7 +175,7 @@ function printHeader(o: BenchOptions, load: number[]) {
 }
 
 const f = (n: number, digits = 2) => n.toFixed(digits);
-const range = (s: Spread, digits = 2) => `${f(s.median, digits)} [${f(s.min, digits)}–${f(s.max, digits)}]`;
+const range = formatSpread;
 
 function printTable(variant: BenchVariant, rows: BenchRow[]) {
   const out = process.stdout;

@@ -119,12 +119,14 @@ export async function authenticate(g: GatewayContext, c: Context): Promise<Accou
 }
 
 export function resultContext(g: GatewayContext, c: Context, now: number): ResultContext {
+  let origin: string | undefined;
   return {
     blobs: g.infra.blobs,
     signer: g.signer,
-    // Parsed only for `url` results: most answers (202s, b64_json) never read it.
+    // Parsed only for `url` results, once: most answers (202s, b64_json) never read it.
     get origin() {
-      return new URL(c.req.url).origin;
+      origin ??= new URL(c.req.url).origin;
+      return origin;
     },
     urlTtlMs: g.policy().policy.limits.urlTtl,
     now,

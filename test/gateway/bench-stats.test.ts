@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { type Round, roundOrder, spread, summarise, type TargetSample } from '../../gateway/bench-stats.ts';
+import {
+  formatSpread,
+  type Round,
+  roundOrder,
+  spread,
+  summarise,
+  type TargetSample,
+} from '../../gateway/bench-stats.ts';
 
 function sample(requests: number, seconds: number, serverCpuUs: number, p99Ms: number): TargetSample {
   return {
@@ -18,6 +25,8 @@ describe('bench statistics', () => {
     expect(spread([3, 1, 2])).toEqual({ median: 2, min: 1, max: 3 });
     expect(spread([4, 1, 3, 2])).toEqual({ median: 2.5, min: 1, max: 4 });
     expect(spread([])).toEqual({ median: 0, min: 0, max: 0 });
+    expect(formatSpread(spread([0.5, 0.25, 1]))).toBe('0.50 [0.25–1.00]');
+    expect(formatSpread(spread([120.4, 98.6]), 0)).toBe('110 [99–120]');
   });
 
   it('divides by the bare target of the same round, not by an average over rounds', () => {
