@@ -14,6 +14,7 @@ import { loadPolicyDir } from '../common/policy/loader.ts';
 import { StaticPolicySource } from '../common/policy/policy-source.ts';
 import { uncappedTierAdmission } from '../common/policy/static-admission.ts';
 import { hashKey } from './api-keys.ts';
+import { ioFloorApp } from './bench-floor.ts';
 import { createGateway, type Gateway, serveGateway } from './service.ts';
 
 /**
@@ -38,6 +39,8 @@ export interface BenchPorts {
   gateway: number;
   bare: number;
   bare429: number;
+  /** The admitted path's store and queue work alone (bench-floor.ts). */
+  ioFloor: number;
   variant: 'memory' | 'distributed';
 }
 
@@ -123,7 +126,8 @@ async function main() {
     source: 'admin' as const,
     disabled: false,
   });
-  await infra.accounts.put(hashKey(BENCH_KEYS.admitted), account('acct_bench_a', 'pro'));
+  const admitted = account('acct_bench_a', 'pro');
+  await infra.accounts.put(hashKey(BENCH_KEYS.admitted), admitted);
   await infra.accounts.put(hashKey(BENCH_KEYS.shed), account('acct_bench_s', 'free'));
   await infra.coord.publishAdmission(openAdmission(now, active.version));
   const gateway = await createGateway({
@@ -142,10 +146,16 @@ async function main() {
   bare.post(BENCH_REQUEST.path, (c) => c.json({ ok: true }, 202));
   const bareServer = await listen(bare);
   const bare429Server = await listen(await bareRefusalApp(gateway, BENCH_KEYS.shed));
+  // Its own account, so its rate-limit count is not the gateway's.
+  const floorAccount = { ...admitted, id: 'acct_bench_floor' };
+  const floorServer = await listen(
+    ioFloorApp(infra, active.policy, floorAccount, BENCH_REQUEST.path, BENCH_REQUEST.body),
+  );
   const ports: BenchPorts = {
     gateway: served.port,
     bare: bareServer.port,
     bare429: bare429Server.port,
+    ioFloor: floorServer.port,
     variant: infra.mode === 'distributed' ? 'distributed' : 'memory',
   };
   process.stdout.write(`${JSON.stringify(ports)}\n`);
@@ -158,6 +168,7 @@ async function main() {
   commands.on('close', async () => {
     bareServer.close();
     bare429Server.close();
+    floorServer.close();
     await served.close();
     await infra.close();
     rmSync(dataDir, { recursive: true, force: true });

@@ -3,7 +3,7 @@
  * round measures every target once, ratios are taken within a round (the same minute of a shared,
  * noisy machine), and the rounds are summarised by their median and spread.
  */
-export type BenchTarget = 'bare' | 'bare-429' | 'admitted' | 'shed';
+export type BenchTarget = 'bare' | 'bare-429' | 'io-floor' | 'admitted' | 'shed';
 
 /** One target in one round: a throughput phase (many connections) and a latency phase (one). */
 export interface TargetSample {
@@ -36,6 +36,8 @@ export interface TargetSummary {
   ratio: Spread;
   /** Throughput ÷ the bare 429's (the shed refusal sent by a bare handler) of the same round. */
   ratioToBare429: Spread;
+  /** Throughput ÷ the I/O floor's (the admitted path's store and queue work alone) of the same round. */
+  ratioToFloor: Spread;
   /** Server CPU per request (µs): what the path costs, whatever else loads the machine. */
   cpuUsPerRequest: Spread;
   /** Bare CPU per request ÷ this target's: the throughput ratio a server-bound run would show. */
@@ -75,6 +77,7 @@ export function summarise(rounds: Round[], target: BenchTarget): TargetSummary {
     rps: of((r) => rps(r[target])),
     ratio: of((r) => safeDiv(rps(r[target]), rps(r.bare))),
     ratioToBare429: of((r) => safeDiv(rps(r[target]), rps(r['bare-429']))),
+    ratioToFloor: of((r) => safeDiv(rps(r[target]), rps(r['io-floor']))),
     cpuUsPerRequest: of((r) => cpuPerRequest(r[target])),
     cpuRatio: of((r) => safeDiv(cpuPerRequest(r.bare), cpuPerRequest(r[target]))),
     generatorBusy: of((r) => safeDiv(r[target].generatorCpuUs, r[target].seconds * 1e6)),

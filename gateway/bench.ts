@@ -17,10 +17,13 @@ import {
 /**
  * `spillway bench gateway`: throughput of the admitted path (auth + limits + admission + durable
  * enqueue, answered 202) and of the shed path (429), each as a ratio to a bare Hono handler, plus
- * the p99 latency each adds. A fourth target, `bare-429`, is a bare handler sending the shed
- * path's own 429 (bench-server.ts): the shed path's ratio to it separates the gateway's work from
- * the cost of the refusal the API requires. The servers run in a child process, the load
- * generator (undici over loopback) in this one. Targets are measured in interleaved rounds after a warm-up, and every
+ * the p99 latency each adds. Two more references: `bare-429`, a bare handler sending the shed
+ * path's own 429 (bench-server.ts), so the shed path's ratio to it separates the gateway's work
+ * from the cost of the refusal the API requires; and `io-floor`, a bare handler doing only the
+ * admitted path's limit count, store script and enqueue (bench-floor.ts), so the admitted path's
+ * ratio to it is the gateway's own overhead and the floor's ratio to bare is the most this I/O
+ * allows on the machine. The servers run in a child process, the load generator (undici over
+ * loopback) in this one. Targets are measured in interleaved rounds after a warm-up, and every
  * ratio is taken within a round, so a neighbour's burst on the shared machine moves all targets
  * of that round alike; the report gives the median and the spread over rounds.
  *
@@ -47,8 +50,21 @@ export interface BenchRow extends TargetSummary {
   variant: BenchVariant;
 }
 
-const TARGETS: readonly BenchTarget[] = ['bare', 'bare-429', 'admitted', 'shed'];
-const EXPECTED: Record<BenchTarget, number> = { bare: 202, 'bare-429': 429, admitted: 202, shed: 429 };
+const TARGETS: readonly BenchTarget[] = ['bare', 'bare-429', 'io-floor', 'admitted', 'shed'];
+const EXPECTED: Record<BenchTarget, number> = {
+  bare: 202,
+  'bare-429': 429,
+  'io-floor': 202,
+  admitted: 202,
+  shed: 429,
+};
+const PORT: Record<BenchTarget, (p: BenchPorts) => number> = {
+  bare: (p) => p.bare,
+  'bare-429': (p) => p.bare429,
+  'io-floor': (p) => p.ioFloor,
+  admitted: (p) => p.gateway,
+  shed: (p) => p.gateway,
+};
 
 const DEFAULTS: BenchOptions = {
   durationMs: 2000,
@@ -77,8 +93,7 @@ async function measure(
   target: BenchTarget,
   o: BenchOptions,
 ): Promise<TargetSample> {
-  const port = target === 'bare' ? ports.bare : target === 'bare-429' ? ports.bare429 : ports.gateway;
-  const origin = `http://127.0.0.1:${port}`;
+  const origin = `http://127.0.0.1:${PORT[target](ports)}`;
   const key = target === 'shed' ? BENCH_KEYS.shed : BENCH_KEYS.admitted;
   const cpuBefore = await server.cpuUs();
   const t = await load(origin, key, EXPECTED[target], o.connections, o.pipelining, o.durationMs);
@@ -163,6 +178,9 @@ export async function runGatewayBench(options: Partial<BenchOptions> = {}): Prom
     const l = loadavg();
     process.stdout.write(`load average after: ${l.map((x) => x.toFixed(2)).join(' ')}\n`);
     process.stdout.write('aim: admitted ≥ 0.25 × bare, shed ≥ 0.6 × bare (median ×bare)\n');
+    process.stdout.write(
+      'io-floor ×bare: the most any gateway doing the admitted path’s I/O could show here\n',
+    );
   }
   return rows;
 }
@@ -181,11 +199,11 @@ function printTable(variant: BenchVariant, rows: BenchRow[]) {
   const out = process.stdout;
   out.write(`\n${variant}: median [min–max] over rounds\n`);
   out.write(
-    `${'target'.padEnd(9)}${'rps'.padStart(20)}${'×bare'.padStart(20)}${'×bare-429'.padStart(20)}${'cpu µs/req'.padStart(22)}${'×bare by cpu'.padStart(20)}${'gen busy'.padStart(10)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'+p99 ms'.padStart(22)}${'wrong'.padStart(7)}\n`,
+    `${'target'.padEnd(9)}${'rps'.padStart(20)}${'×bare'.padStart(20)}${'×bare-429'.padStart(20)}${'×io-floor'.padStart(20)}${'cpu µs/req'.padStart(22)}${'×bare by cpu'.padStart(20)}${'gen busy'.padStart(10)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'+p99 ms'.padStart(22)}${'wrong'.padStart(7)}\n`,
   );
   for (const r of rows) {
     out.write(
-      `${r.target.padEnd(9)}${range(r.rps, 0).padStart(20)}${range(r.ratio).padStart(20)}${range(r.ratioToBare429).padStart(20)}${range(r.cpuUsPerRequest, 0).padStart(22)}${range(r.cpuRatio).padStart(20)}${f(r.generatorBusy.median).padStart(10)}${f(r.p50Ms.median).padStart(9)}${f(r.p99Ms.median).padStart(9)}${range(r.addedP99Ms).padStart(22)}${String(r.wrongStatus).padStart(7)}\n`,
+      `${r.target.padEnd(9)}${range(r.rps, 0).padStart(20)}${range(r.ratio).padStart(20)}${range(r.ratioToBare429).padStart(20)}${range(r.ratioToFloor).padStart(20)}${range(r.cpuUsPerRequest, 0).padStart(22)}${range(r.cpuRatio).padStart(20)}${f(r.generatorBusy.median).padStart(10)}${f(r.p50Ms.median).padStart(9)}${f(r.p99Ms.median).padStart(9)}${range(r.addedP99Ms).padStart(22)}${String(r.wrongStatus).padStart(7)}\n`,
     );
   }
 }

@@ -35,18 +35,21 @@ describe('bench statistics', () => {
       {
         bare: sample(1000, 1, 100_000, 2),
         'bare-429': sample(1600, 1, 100_000, 2),
+        'io-floor': sample(800, 1, 100_000, 3),
         admitted: sample(400, 1, 100_000, 5),
         shed: sample(800, 1, 100_000, 3),
       },
       {
         bare: sample(500, 1, 50_000, 4),
         'bare-429': sample(500, 1, 50_000, 4),
+        'io-floor': sample(250, 1, 50_000, 5),
         admitted: sample(200, 1, 50_000, 7),
         shed: sample(400, 1, 50_000, 5),
       },
       {
         bare: sample(1000, 2, 100_000, 2),
         'bare-429': sample(1750, 2, 100_000, 2),
+        'io-floor': sample(1500, 2, 100_000, 3),
         admitted: sample(600, 2, 300_000, 4),
         shed: sample(1400, 2, 200_000, 3),
       },
@@ -59,6 +62,8 @@ describe('bench statistics', () => {
     expect(admitted.cpuRatio).toEqual({ median: 0.4, min: 0.2, max: 0.4 });
     expect(admitted.generatorBusy.median).toBeCloseTo(0.5);
     expect(admitted.requests).toBe(1200);
+    // Against the I/O floor of each round (800, 250, 750 rps): 0.5, 0.8, 0.4.
+    expect(admitted.ratioToFloor).toEqual({ median: 0.5, min: 0.4, max: 0.8 });
     const shed = summarise(rounds, 'shed');
     expect(shed.ratio).toEqual({ median: 0.8, min: 0.8, max: 1.4 });
     // Against the bare 429 of each round (1600, 500, 875 rps): 0.5, 0.8, 0.8.

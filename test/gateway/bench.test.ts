@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { runGatewayBench } from '../../gateway/bench.ts';
 
 describe('gateway bench', () => {
-  it('measures bare, bare 429, admitted and shed paths in interleaved rounds with the expected statuses', async () => {
+  it('measures bare, bare 429, I/O floor, admitted and shed paths in interleaved rounds with the expected statuses', async () => {
     const rows = await runGatewayBench({
       durationMs: 250,
       latencyMs: 100,
@@ -16,6 +16,7 @@ describe('gateway bench', () => {
     expect(rows.map((r) => `${r.variant}/${r.target}`)).toEqual([
       'memory/bare',
       'memory/bare-429',
+      'memory/io-floor',
       'memory/admitted',
       'memory/shed',
     ]);
