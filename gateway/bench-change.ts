@@ -5,23 +5,27 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SpillwayError } from '../common/errors.ts';
 import { load } from './bench-load.ts';
-import { BenchServer } from './bench-process.ts';
+import { BenchServer, startBenchDependencies } from './bench-process.ts';
 import { BENCH_KEYS, type BenchPorts } from './bench-server.ts';
 import { formatSpread, type Spread, spread } from './bench-stats.ts';
+import type { BenchVariant } from './bench.ts';
 
 /**
  * `spillway bench gateway-change [rev]`: what a change did to the gateway's shed and admitted
  * paths, as this checkout's CPU per request over that of `rev` (default HEAD: the uncommitted
- * change; HEAD~1 after committing it). Both gateways run at once (memory adapters, one server
- * child each, `rev` exported with git archive), each loaded by half the connections, in windows:
- * a neighbour's burst on the shared machine hits both alike, so the per-window ratio holds within
- * a few percent where two `bench gateway` runs drift by twenty. SPILLWAY_BENCH_WINDOWS and
- * SPILLWAY_BENCH_DURATION_MS (per window) tune a run from the CLI.
+ * change; HEAD~1 after committing it). Both gateways run at once (one server child each, `rev`
+ * exported with git archive), each loaded by half the connections, in windows: a neighbour's
+ * burst on the shared machine hits both alike, so the per-window ratio holds within a few percent
+ * where two `bench gateway` runs drift by twenty. Variant `memory` (default) gives each its
+ * embedded adapters; `distributed` starts one Redis and one Kafka broker that both use, so the
+ * two share the stores' load as they share the machine's. SPILLWAY_BENCH_WINDOWS,
+ * SPILLWAY_BENCH_DURATION_MS (per window) and SPILLWAY_BENCH_VARIANT tune a run from the CLI.
  */
 export type ChangeTarget = 'shed' | 'admitted';
 
 export interface ChangeOptions {
   rev: string;
+  variant: BenchVariant;
   windows: number;
   windowMs: number;
   warmupMs: number;
@@ -44,6 +48,7 @@ export interface ChangeRow {
 
 const DEFAULTS: ChangeOptions = {
   rev: 'HEAD',
+  variant: 'memory',
   windows: 12,
   windowMs: 1500,
   warmupMs: 1500,
@@ -108,20 +113,39 @@ function fromEnv(env: NodeJS.ProcessEnv): Partial<ChangeOptions> {
   const o: Partial<ChangeOptions> = {};
   if (env.SPILLWAY_BENCH_WINDOWS) o.windows = Number(env.SPILLWAY_BENCH_WINDOWS);
   if (env.SPILLWAY_BENCH_DURATION_MS) o.windowMs = Number(env.SPILLWAY_BENCH_DURATION_MS);
+  if (env.SPILLWAY_BENCH_VARIANT) o.variant = env.SPILLWAY_BENCH_VARIANT as BenchVariant;
   return o;
 }
 
 export async function runGatewayChangeBench(options: Partial<ChangeOptions> = {}): Promise<ChangeRow[]> {
   const o: ChangeOptions = { ...DEFAULTS, ...fromEnv(process.env), ...options };
+  if (o.variant !== 'memory' && o.variant !== 'distributed') {
+    throw new SpillwayError(
+      'unknown_variant',
+      `gateway-change: variant "${o.variant}" is not memory or distributed`,
+    );
+  }
   const sha = resolveRev(o.rev);
+  const deps = o.variant === 'distributed' ? await startBenchDependencies() : null;
+  if (deps && 'skipped' in deps) {
+    throw new SpillwayError(
+      'dependencies_unavailable',
+      `gateway-change: Redis and Kafka did not start (${deps.skipped})`,
+    );
+  }
   const dir = exportRev(sha);
   const started: Side[] = [];
   try {
-    // Memory adapters on both sides, whatever the caller's environment says.
-    const env = { SPILLWAY_REDIS_URL: '', SPILLWAY_KAFKA_BROKERS: '' };
+    // Without dependencies, memory adapters on both sides whatever the caller's environment says.
+    const env = deps?.env ?? { SPILLWAY_REDIS_URL: '', SPILLWAY_KAFKA_BROKERS: '' };
     started.push(await BenchServer.start(env));
     started.push(await BenchServer.start(env, dir));
     const sides = started as [Side, Side];
+    for (const side of sides) {
+      if (side.ports.variant !== o.variant) {
+        throw new Error(`gateway-change: a bench server ran ${side.ports.variant}, not ${o.variant}`);
+      }
+    }
     if (o.print) printHeader(o, sha);
     const rows: ChangeRow[] = [];
     for (const target of o.targets) {
@@ -142,12 +166,13 @@ export async function runGatewayChangeBench(options: Partial<ChangeOptions> = {}
   } finally {
     await Promise.all(started.map((s) => s.server.stop()));
     rmSync(dir, { recursive: true, force: true });
+    await deps?.stop();
   }
 }
 
 function printHeader(o: ChangeOptions, sha: string) {
   process.stdout.write(
-    `gateway change: this checkout against ${o.rev} (${sha.slice(0, 7)}), memory adapters, both under load at once (${Math.floor(o.connections / 2)} connections each), ${o.windows} windows of ${o.windowMs} ms per target after ${o.warmupMs} ms warm-up\n`,
+    `gateway change: this checkout against ${o.rev} (${sha.slice(0, 7)}), ${o.variant} adapters, both under load at once (${Math.floor(o.connections / 2)} connections each), ${o.windows} windows of ${o.windowMs} ms per target after ${o.warmupMs} ms warm-up\n`,
   );
 }
 

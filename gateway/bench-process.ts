@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -72,5 +73,29 @@ export class BenchServer {
     const timer = setTimeout(() => this.child.kill(), 10_000);
     await exited;
     clearTimeout(timer);
+  }
+}
+
+export interface BenchDependencies {
+  /** What a bench server child needs in its environment to use them. */
+  env: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+/** Real Redis and Kafka for a distributed bench server, or the reason they cannot run here. */
+export async function startBenchDependencies(): Promise<BenchDependencies | { skipped: string }> {
+  const { startRedisServer } = await import('../common/dev-services/redis-server.ts');
+  const { startKafkaBroker } = await import('../common/dev-services/kafka-broker.ts');
+  try {
+    const [redis, kafka] = await Promise.all([startRedisServer({ fsync: 'everysec' }), startKafkaBroker()]);
+    return {
+      env: { SPILLWAY_REDIS_URL: redis.url, SPILLWAY_KAFKA_BROKERS: kafka.info.brokers },
+      stop: async () => {
+        await Promise.all([redis.stop(), kafka.stop()]);
+        for (const dir of [redis.info.dir, kafka.info.dir]) rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (err) {
+    return { skipped: (err as Error).message };
   }
 }

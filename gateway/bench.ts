@@ -1,7 +1,6 @@
-import { rmSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { load } from './bench-load.ts';
-import { BenchServer } from './bench-process.ts';
+import { BenchServer, startBenchDependencies } from './bench-process.ts';
 import { BENCH_KEYS, type BenchPorts } from './bench-server.ts';
 import {
   type BenchTarget,
@@ -124,28 +123,8 @@ async function runRounds(server: BenchServer, ports: BenchPorts, o: BenchOptions
   return rounds;
 }
 
-/** Real Redis and Kafka for the distributed variant, or the reason they cannot run here. */
-async function startDependencies(): Promise<
-  { env: Record<string, string>; stop(): Promise<void> } | { skipped: string }
-> {
-  const { startRedisServer } = await import('../common/dev-services/redis-server.ts');
-  const { startKafkaBroker } = await import('../common/dev-services/kafka-broker.ts');
-  try {
-    const [redis, kafka] = await Promise.all([startRedisServer({ fsync: 'everysec' }), startKafkaBroker()]);
-    return {
-      env: { SPILLWAY_REDIS_URL: redis.url, SPILLWAY_KAFKA_BROKERS: kafka.info.brokers },
-      stop: async () => {
-        await Promise.all([redis.stop(), kafka.stop()]);
-        for (const dir of [redis.info.dir, kafka.info.dir]) rmSync(dir, { recursive: true, force: true });
-      },
-    };
-  } catch (err) {
-    return { skipped: (err as Error).message };
-  }
-}
-
 async function runVariant(variant: BenchVariant, o: BenchOptions): Promise<BenchRow[]> {
-  const deps = variant === 'distributed' ? await startDependencies() : null;
+  const deps = variant === 'distributed' ? await startBenchDependencies() : null;
   if (deps && 'skipped' in deps) {
     if (o.print) process.stdout.write(`distributed variant skipped: ${deps.skipped}\n`);
     return [];

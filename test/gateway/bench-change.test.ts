@@ -22,6 +22,12 @@ describe('gateway change bench', () => {
     }
   }, 90_000);
 
+  it('names a variant it does not have', async () => {
+    await expect(
+      runGatewayChangeBench({ rev: 'HEAD', variant: 'cluster' as 'memory', print: false }),
+    ).rejects.toThrow(/variant "cluster" is not memory or distributed/);
+  });
+
   it('names the revision it cannot find instead of failing somewhere in git', async () => {
     await expect(runGatewayChangeBench({ rev: 'no-such-revision', print: false })).rejects.toThrow(
       /"no-such-revision" names no commit/,
