@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { runGatewayChangeBench } from '../../gateway/bench-change.ts';
+import { expectComparedWindows } from './support/change-rows.ts';
 
 // An integration test because it needs the real servers, but it starts its own (the bench always
 // does): two bench servers' jobs and admission state must not reach the shared test servers.
@@ -14,12 +15,7 @@ describe('gateway change bench, distributed', () => {
       connections: 4,
       print: false,
     });
-    expect(rows.map((r) => r.target)).toEqual(['shed', 'admitted']);
-    for (const r of rows) {
-      expect(r.windows).toBe(2);
-      expect(r.wrongStatus).toBe(0);
-      expect(r.ratio.min).toBeGreaterThan(0);
-    }
+    expectComparedWindows(rows, 2);
     // The admitted path pays for two Redis scripts and a Kafka publish that the shed path skips.
     const [shed, admitted] = rows;
     expect(admitted.thisCpuUs.median).toBeGreaterThan(shed.thisCpuUs.median);

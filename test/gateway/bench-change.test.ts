@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { runGatewayChangeBench } from '../../gateway/bench-change.ts';
+import { expectComparedWindows } from './support/change-rows.ts';
 
 describe('gateway change bench', () => {
   it('runs this checkout and a committed one side by side and compares them window by window', async () => {
@@ -11,15 +12,7 @@ describe('gateway change bench', () => {
       connections: 4,
       print: false,
     });
-    expect(rows.map((r) => r.target)).toEqual(['shed', 'admitted']);
-    for (const r of rows) {
-      expect(r.windows).toBe(2);
-      expect(r.wrongStatus).toBe(0);
-      expect(r.thisCpuUs.median).toBeGreaterThan(0);
-      expect(r.revCpuUs.median).toBeGreaterThan(0);
-      expect(r.ratio.min).toBeGreaterThan(0);
-      expect(r.ratio.min).toBeLessThanOrEqual(r.ratio.max);
-    }
+    expectComparedWindows(rows, 2);
   }, 90_000);
 
   it('names a variant it does not have', async () => {
