@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SpillwayError } from '../common/errors.ts';
 import { load } from './bench-load.ts';
-import { BenchServer, startBenchDependencies } from './bench-process.ts';
+import { type BenchDependencies, BenchServer, startBenchDependencies } from './bench-process.ts';
 import { BENCH_KEYS, type BenchPorts } from './bench-server.ts';
 import { formatSpread, type Spread, spread } from './bench-stats.ts';
 import type { BenchVariant } from './bench.ts';
@@ -109,6 +109,17 @@ async function window(sides: [Side, Side], target: ChangeTarget, o: ChangeOption
   return { thisUs: perRequest(0), revUs: perRequest(1), wrong: runs[0].wrong + runs[1].wrong };
 }
 
+async function requireDependencies(): Promise<BenchDependencies> {
+  const deps = await startBenchDependencies();
+  if ('skipped' in deps) {
+    throw new SpillwayError(
+      'dependencies_unavailable',
+      `gateway-change: Redis and Kafka did not start (${deps.skipped})`,
+    );
+  }
+  return deps;
+}
+
 function fromEnv(env: NodeJS.ProcessEnv): Partial<ChangeOptions> {
   const o: Partial<ChangeOptions> = {};
   if (env.SPILLWAY_BENCH_WINDOWS) o.windows = Number(env.SPILLWAY_BENCH_WINDOWS);
@@ -126,16 +137,11 @@ export async function runGatewayChangeBench(options: Partial<ChangeOptions> = {}
     );
   }
   const sha = resolveRev(o.rev);
-  const deps = o.variant === 'distributed' ? await startBenchDependencies() : null;
-  if (deps && 'skipped' in deps) {
-    throw new SpillwayError(
-      'dependencies_unavailable',
-      `gateway-change: Redis and Kafka did not start (${deps.skipped})`,
-    );
-  }
   const dir = exportRev(sha);
   const started: Side[] = [];
+  let deps: BenchDependencies | null = null;
   try {
+    if (o.variant === 'distributed') deps = await requireDependencies();
     // Without dependencies, memory adapters on both sides whatever the caller's environment says.
     const env = deps?.env ?? { SPILLWAY_REDIS_URL: '', SPILLWAY_KAFKA_BROKERS: '' };
     started.push(await BenchServer.start(env));
