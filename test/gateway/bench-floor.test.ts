@@ -22,8 +22,8 @@ describe('the bench’s I/O floor', () => {
     });
 
   beforeAll(async () => {
-    // Two requests per window for pro, so the third shows the limit is counted.
-    h = await startHarness({ policy: { tiers: { pro: { rateLimit: '1/s', burst: 2 } } } });
+    // Two requests per two-minute window for pro, so the third shows the limit is counted.
+    h = await startHarness({ policy: { tiers: { pro: { rateLimit: '1/min', burst: 2 } } } });
     floor = ioFloorApp(h.infra, h.policy.current().policy, account, BENCH_REQUEST.path, BENCH_REQUEST.body);
   });
 
