@@ -19,7 +19,8 @@ import type { BenchVariant } from './bench.ts';
  * where two `bench gateway` runs drift by twenty. Variant `memory` (default) gives each its
  * embedded adapters; `distributed` starts one Redis and one Kafka broker that both use, so the
  * two share the stores' load as they share the machine's. SPILLWAY_BENCH_WINDOWS,
- * SPILLWAY_BENCH_DURATION_MS (per window) and SPILLWAY_BENCH_VARIANT tune a run from the CLI.
+ * SPILLWAY_BENCH_DURATION_MS (per window) and SPILLWAY_BENCH_VARIANTS (the setting `bench gateway`
+ * reads; one variant here) tune a run from the CLI.
  */
 export type ChangeTarget = 'shed' | 'admitted';
 
@@ -124,7 +125,7 @@ function fromEnv(env: NodeJS.ProcessEnv): Partial<ChangeOptions> {
   const o: Partial<ChangeOptions> = {};
   if (env.SPILLWAY_BENCH_WINDOWS) o.windows = Number(env.SPILLWAY_BENCH_WINDOWS);
   if (env.SPILLWAY_BENCH_DURATION_MS) o.windowMs = Number(env.SPILLWAY_BENCH_DURATION_MS);
-  if (env.SPILLWAY_BENCH_VARIANT) o.variant = env.SPILLWAY_BENCH_VARIANT as BenchVariant;
+  if (env.SPILLWAY_BENCH_VARIANTS) o.variant = env.SPILLWAY_BENCH_VARIANTS.trim() as BenchVariant;
   return o;
 }
 

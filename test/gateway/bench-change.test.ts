@@ -21,6 +21,19 @@ describe('gateway change bench', () => {
     ).rejects.toThrow(/variant "cluster" is not memory or distributed/);
   });
 
+  it('takes its variant from the setting bench gateway reads, and names one it cannot run', async () => {
+    const before = process.env.SPILLWAY_BENCH_VARIANTS;
+    process.env.SPILLWAY_BENCH_VARIANTS = 'memory,distributed';
+    try {
+      await expect(runGatewayChangeBench({ rev: 'HEAD', print: false })).rejects.toThrow(
+        /variant "memory,distributed" is not memory or distributed/,
+      );
+    } finally {
+      if (before === undefined) delete process.env.SPILLWAY_BENCH_VARIANTS;
+      else process.env.SPILLWAY_BENCH_VARIANTS = before;
+    }
+  });
+
   it('names the revision it cannot find instead of failing somewhere in git', async () => {
     await expect(runGatewayChangeBench({ rev: 'no-such-revision', print: false })).rejects.toThrow(
       /"no-such-revision" names no commit/,
